@@ -1,0 +1,52 @@
+# mmrestore — two commands on a fresh machine:  `make demo`  and  `make test`.
+# Both create .venv/ with the pinned stack on first use (`make setup`), then are fast.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+# Where a prebuilt mmcv 2.1.0 wheel (with ops) may be found; a locally built one is kept in
+# wheelhouse/ so a second `make setup` never rebuilds it.
+WHEELHOUSE ?= $(wildcard ../shared/wheels)
+LOCAL_WHEELS := wheelhouse
+STAMP := $(VENV)/.mmrestore-setup
+REQS := requirements/runtime.txt requirements/tests.txt requirements/build.txt setup.py
+PYTEST_ARGS ?=
+
+.PHONY: setup test test-all demo bench clean-venv help
+
+help:
+	@echo "make demo   restore a short clip with the default model (creates .venv on first use)"
+	@echo "make test   run the test suite (creates .venv on first use)"
+	@echo "make setup  only create .venv with the pinned stack"
+	@echo "make bench  run the benchmarks in benchmarks/"
+
+setup: $(STAMP)
+
+$(STAMP): $(REQS)
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -r requirements/build.txt
+	@whl=$$(ls $(WHEELHOUSE)/mmcv-2.1.0-*.whl $(LOCAL_WHEELS)/mmcv-2.1.0-*.whl 2>/dev/null | head -n1); \
+	if [ -z "$$whl" ]; then \
+	  echo "setup: no prebuilt mmcv 2.1.0 wheel found (WHEELHOUSE='$(WHEELHOUSE)'); building it"; \
+	  $(PY) -m pip install -q "torch==2.14.1" "numpy>=1.26,<2" && \
+	  tools/build_mmcv.sh $(PY) $(LOCAL_WHEELS) || exit 1; \
+	  whl=$$(ls $(LOCAL_WHEELS)/mmcv-2.1.0-*.whl | head -n1); \
+	fi; \
+	echo "setup: using $$whl"; \
+	$(PY) -m pip install -q "$$whl" -r requirements/runtime.txt -r requirements/tests.txt
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
+	$(PY) -m pip check
+	$(PY) -c "import mmrestore, mmcv.ops; print('setup: mmrestore', mmrestore.__version__, 'ready')"
+	@touch $@
+
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+demo: setup
+	$(PY) tools/demo.py
+
+bench: setup
+	$(PY) benchmarks/bench_models.py
+
+clean-venv:
+	rm -rf $(VENV)
