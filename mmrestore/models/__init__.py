@@ -1,1 +1,9 @@
+from .lq_skip_basicvsr_net import LQSkipBasicVSRNet
+from .unet_cleaning import UNetCleaning
+from .unet_real_basicvsr_net import UNetRealBasicVSRNet
+from .weights import extract_generator_state, load_generator_weights
 
+__all__ = [
+    'UNetCleaning', 'LQSkipBasicVSRNet', 'UNetRealBasicVSRNet', 'load_generator_weights',
+    'extract_generator_state'
+]

@@ -1,0 +1,132 @@
+"""The thesis generator: U-net cleaning -> BasicVSR at 1/4 size -> x4 with LQ skip."""
+import torch
+import torch.nn.functional as F
+from mmengine.model import BaseModule
+
+from mmagic.registry import MODELS
+from .lq_skip_basicvsr_net import LQSkipBasicVSRNet
+from .unet_cleaning import UNetCleaning
+from .weights import check_weights_path, load_generator_weights
+
+
+@MODELS.register_module()
+class UNetRealBasicVSRNet(BaseModule):
+    """Same-size video restoration network of the thesis (RealBasicVSRNet's contract).
+
+    Paper: Deep Learning Methods to Enhance Adventure Films (UCLouvain, 2022), chapter 5;
+    built on BasicVSR (CVPR 2021) and RealBasicVSR (CVPR 2022).
+
+    ``lqs (n, t, 3, H, W)`` -> :class:`UNetCleaning` (learned 4x downsampling + cleaning)
+    -> ``(n, t, 3, H/4, W/4)`` -> :class:`LQSkipBasicVSRNet` (SPyNet flow, bidirectional
+    propagation, x4 PixelShuffle upsampler whose image skip adds the original LQ frame)
+    -> ``(n, t, 3, H, W)``. Any ``H, W``: frames are padded (edge replication) to a
+    multiple of the cleaning pyramid's size divisor and the results cropped back.
+
+    Parameter names follow ``RealBasicVSRNet``: ``basicvsr.*`` is identical, so released
+    RealBasicVSR checkpoints fill it (``realbasicvsr_pretrained``); the cleaning module
+    is ``cleaning.*`` (RealBasicVSR's ``image_cleaning.*`` does not fit and is skipped).
+
+    Args:
+        mid_channels (int): BasicVSR feature channels. Default: 64.
+        num_propagation_blocks (int): Residual blocks per propagation branch. Default: 20.
+        cleaning_channels (int): Top-level channels of the U-net. Default: 20.
+        cleaning_levels (int): U-net levels (2, 3, 4 in the thesis). Default: 3.
+        cleaning_blocks (int): Residual blocks before/after each sum. Default: 1.
+        cleaning_skip (bool): Skip connection over the cleaning module. Default: True.
+        dynamic_refine_thres (float, optional): RealBasicVSR-style dynamic refinement on
+            the 0-255 scale: clean again (at most 3 times) while the mean absolute
+            cleaning update exceeds it. ``None`` (the thesis's final model) cleans once.
+        spynet_pretrained (str, optional): SPyNet weights file. Default: None (random).
+        realbasicvsr_pretrained (str, optional): RealBasicVSR (or own) checkpoint loaded
+            into the matching tensors by :meth:`init_weights`. Default: None.
+        is_fix_cleaning (bool): Freeze the cleaning module (stage 2). Default: False.
+        is_fix_spynet (bool): Freeze SPyNet, as RealBasicVSR and the thesis. Default: True.
+    """
+
+    def __init__(self,
+                 mid_channels=64,
+                 num_propagation_blocks=20,
+                 cleaning_channels=20,
+                 cleaning_levels=3,
+                 cleaning_blocks=1,
+                 cleaning_skip=True,
+                 dynamic_refine_thres=None,
+                 spynet_pretrained=None,
+                 realbasicvsr_pretrained=None,
+                 is_fix_cleaning=False,
+                 is_fix_spynet=True,
+                 init_cfg=None):
+        super().__init__(init_cfg=init_cfg)
+        if spynet_pretrained is not None:
+            check_weights_path(spynet_pretrained, 'SPyNet weights')
+        if realbasicvsr_pretrained is not None:
+            check_weights_path(realbasicvsr_pretrained, 'RealBasicVSR checkpoint')
+        self.realbasicvsr_pretrained = realbasicvsr_pretrained
+        self.dynamic_refine_thres = (None if dynamic_refine_thres is None else
+                                     dynamic_refine_thres / 255.)
+
+        self.cleaning = UNetCleaning(3, cleaning_channels, cleaning_levels,
+                                     cleaning_blocks, cleaning_skip)
+        self.basicvsr = LQSkipBasicVSRNet(mid_channels, num_propagation_blocks,
+                                          spynet_pretrained)
+        if is_fix_cleaning:
+            self.cleaning.requires_grad_(False)
+        if is_fix_spynet:
+            self.basicvsr.spynet.requires_grad_(False)
+
+    def init_weights(self):
+        super().init_weights()
+        if self.realbasicvsr_pretrained is not None:
+            load_generator_weights(self, self.realbasicvsr_pretrained)
+
+    def pad(self, lqs):
+        """Pad ``(n, t, c, H, W)`` at the bottom/right to the cleaning size divisor."""
+        n, t, c, h, w = lqs.size()
+        d = self.cleaning.size_divisor
+        ph, pw = -h % d, -w % d
+        if ph == 0 and pw == 0:
+            return lqs
+        return F.pad(lqs.reshape(n * t, c, h, w), (0, pw, 0, ph),
+                     mode='replicate').view(n, t, c, h + ph, w + pw)
+
+    def clean(self, lqs):
+        """Clean and downsample, frame by frame (no temporal mixing).
+
+        Args:
+            lqs (Tensor): ``(n, t, 3, H, W)``, H and W multiples of the size divisor.
+
+        Returns:
+            Tensor: ``(n, t, 3, H/4, W/4)``.
+        """
+        n, t, c, h, w = lqs.size()
+        x = lqs.reshape(n * t, c, h, w)
+        cleaned = self.cleaning(x)
+        if self.dynamic_refine_thres is not None:
+            for _ in range(2):  # at most 3 cleanings in all, as RealBasicVSR
+                # feed the full-size frame corrected by the cleaning update back in
+                update = cleaned - F.avg_pool2d(x, 4)
+                if torch.mean(torch.abs(update)) < self.dynamic_refine_thres:
+                    break
+                x = x + F.interpolate(update, scale_factor=4, mode='bilinear',
+                                      align_corners=False)
+                cleaned = self.cleaning(x)
+        return cleaned.view(n, t, c, h // 4, w // 4)
+
+    def forward(self, lqs, return_lqs=False):
+        """Restore a sequence at its own size.
+
+        Args:
+            lqs (Tensor): LQ frames ``(n, t, 3, H, W)`` in [0, 1].
+            return_lqs (bool): also return the cleaned frames. Default: False.
+
+        Returns:
+            Tensor | tuple[Tensor, Tensor]: outputs ``(n, t, 3, H, W)``, and with
+            ``return_lqs`` the cleaned frames ``(n, t, 3, ceil(H/4), ceil(W/4))``.
+        """
+        h, w = lqs.shape[-2:]
+        padded = self.pad(lqs)
+        cleaned = self.clean(padded)
+        outputs = self.basicvsr(cleaned, padded)[..., :h, :w]
+        if return_lqs:
+            return outputs, cleaned[..., :-(-h // 4), :-(-w // 4)]
+        return outputs
