@@ -196,3 +196,16 @@ def test_cpu_forward_5_frames_270x480():
     with torch.inference_mode():
         out = model(lqs)
     assert out.shape == lqs.shape and torch.isfinite(out).all()
+
+
+def test_models_doc_is_generated_by_the_script(tmp_path):
+    """docs/models.md is the output of tools/model_table.py, not typed by hand."""
+    import subprocess
+    import sys
+
+    from conftest import REPO
+    out = tmp_path / 'models.md'
+    subprocess.run([sys.executable, str(REPO / 'tools/model_table.py'), '--out', str(out)],
+                   check=True, capture_output=True)
+    assert out.read_text() == (REPO / 'docs/models.md').read_text()
+    assert '| 2lev_1res_wS | 3,484,894 |' in out.read_text()
