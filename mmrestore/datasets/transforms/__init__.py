@@ -1,1 +1,4 @@
+from .low_light_noise import RandomLowLightNoise
+from .same_size_resize import SameSizeResize
 
+__all__ = ['RandomLowLightNoise', 'SameSizeResize']
