@@ -1,0 +1,126 @@
+"""Build a restoration generator from a config and fill it from a checkpoint, once."""
+import os.path as osp
+
+import torch
+from mmengine.config import Config
+
+# The model `tools/restore_video.py` uses without --config/--checkpoint. DEFAULT_CONFIG
+# None means the thesis's final model (2lev_1res_wS) with the generator's defaults;
+# DEFAULT_CHECKPOINT None means random weights (said loudly) until a trained one exists.
+DEFAULT_CONFIG = None
+DEFAULT_CHECKPOINT = None
+DEFAULT_GENERATOR = dict(type='UNetRealBasicVSRNet', cleaning_levels=2, cleaning_blocks=1,
+                         cleaning_skip=True)
+
+
+class ModelLoadError(Exception):
+    """A user-facing problem with --config/--checkpoint (one clear line)."""
+
+
+def generator_config(config=None, cfg_options=None):
+    """The generator's config dict from an MMagic config file (or the default model).
+
+    ``config`` may be a training config (its ``model.generator`` is used), a config
+    whose ``model`` is a generator itself, or ``mmagic::...`` for MMagic's own configs.
+    Pretrained-weight URLs (``*_pretrained='https://...'``, ``init_cfg`` Pretrained) are
+    dropped: nothing is downloaded, weights come from ``--checkpoint``.
+
+    Returns:
+        tuple[dict, list[str]]: the generator config and notes about dropped URLs.
+    """
+    if config is None:
+        cfg = Config(dict(model=DEFAULT_GENERATOR))
+    else:
+        if not str(config).startswith('mmagic::') and not osp.isfile(config):
+            raise ModelLoadError(f'config not found: {config}')
+        try:
+            cfg = Config.fromfile(config)
+        except Exception as exc:  # syntax errors, missing _base_, ...
+            raise ModelLoadError(f'cannot read config {config}: '
+                                 f'{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}'
+                                 ) from None
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    model = cfg.get('model')
+    if not isinstance(model, dict) or 'type' not in model:
+        raise ModelLoadError(f'config {config} has no `model` with a `type`')
+    gen = model.get('generator', model)
+    gen = gen.to_dict() if hasattr(gen, 'to_dict') else dict(gen)
+    notes = []
+    for key, value in list(gen.items()):
+        if key.endswith('pretrained') and isinstance(value, str) and '://' in value:
+            gen[key] = None
+            notes.append(f'{key} URL ignored')
+    init_cfg = gen.get('init_cfg')
+    if isinstance(init_cfg, dict) and '://' in str(init_cfg.get('checkpoint', '')):
+        gen.pop('init_cfg')
+        notes.append('init_cfg URL ignored')
+    return gen, notes
+
+
+def load_generator(config=None, checkpoint=None, device='cpu', cfg_options=None):
+    """Build the generator and load its weights, for inference.
+
+    Args:
+        config (str, optional): config file (see :func:`generator_config`).
+            Default: ``DEFAULT_CONFIG``.
+        checkpoint (str, optional): MMagic runner checkpoint (``generator_ema.`` tensors
+            preferred over ``generator.``) or a bare state dict; every generator tensor
+            must be filled. Default: ``DEFAULT_CHECKPOINT``.
+        device (str | torch.device): where the model goes. Default: 'cpu'.
+        cfg_options (dict, optional): overrides merged into the config.
+
+    Returns:
+        tuple[nn.Module, dict]: the model in eval mode and ``dict(name, random_weights,
+        message)`` describing it.
+    """
+    import mmrestore  # noqa: F401  (registers our generators)
+    from mmagic.registry import MODELS
+    from mmagic.utils import register_all_modules
+    from mmrestore.models import load_generator_weights
+    from mmrestore.utils import load_checkpoint_file
+
+    register_all_modules(init_default_scope=False)
+    config = DEFAULT_CONFIG if config is None else config
+    checkpoint = DEFAULT_CHECKPOINT if checkpoint is None else checkpoint
+    gen_cfg, notes = generator_config(config, cfg_options)
+    if checkpoint is not None and not osp.isfile(checkpoint):
+        raise ModelLoadError(f'checkpoint not found: {checkpoint}')
+    try:
+        model = MODELS.build(gen_cfg)
+    except Exception as exc:
+        raise ModelLoadError(f'cannot build {gen_cfg.get("type")}: {exc}') from None
+    if hasattr(model, 'init_weights'):
+        # MMEngine logs every parameter's init at INFO on the current logger: quiet it
+        from mmengine.logging import MMLogger
+        MMLogger.get_instance('mmrestore-init', log_level='ERROR')
+        model.init_weights()
+    random_weights = checkpoint is None and not any(
+        v for k, v in gen_cfg.items() if k.endswith('pretrained'))
+    if checkpoint is not None:
+        try:
+            ckpt = load_checkpoint_file(checkpoint)
+        except Exception as exc:
+            raise ModelLoadError(f'cannot read checkpoint {checkpoint}: {exc}') from None
+        try:
+            report = load_generator_weights(model, ckpt, strict=True, logger='silent')
+        except (RuntimeError, TypeError) as exc:
+            raise ModelLoadError(f'checkpoint {checkpoint} does not fit '
+                                 f'{gen_cfg["type"]}: {exc}') from None
+        weights = f'{checkpoint} ({report["prefix"] or "bare state dict"})'
+    else:
+        weights = 'RANDOM WEIGHTS' if random_weights else 'weights from the config'
+    model.eval().requires_grad_(False).to(device)
+    name = gen_cfg['type']
+    params = sum(p.numel() for p in model.parameters())
+    message = (f'{name} from {config or "built-in default"} ({params / 1e6:.2f} M params), '
+               f'{weights}' + (f'; {", ".join(notes)}' if notes else ''))
+    return model, dict(name=name, random_weights=random_weights, message=message)
+
+
+def describe_device(device):
+    """'cuda:0 (NVIDIA H100)' / 'cpu'."""
+    device = torch.device(device)
+    if device.type == 'cuda':
+        return f'{device} ({torch.cuda.get_device_name(device)})'
+    return str(device)

@@ -1,0 +1,396 @@
+"""Stream-restore a long video (or frame folder) in bounded memory, resumably.
+
+The video is cut into *segments* of ``chunk_frames - 2 * overlap`` frames. A segment is
+decoded together with ``overlap`` context frames on each side (at most ``chunk_frames``
+decoded frames in memory), restored by :class:`SequenceRunner` in passes of at most
+``max_seq_len`` frames, and encoded frame by frame into its own file in a work folder
+next to OUTPUT (named by a hash of the input and every setting that changes the
+result). A finished segment is renamed into place, so a killed run resumes from the
+finished segments. When all are there, they are stream-copied (with the source's
+timestamps and audio) into a temporary file that is renamed to OUTPUT.
+
+Under ``torchrun`` every rank restores a contiguous run of segments; rank 0 joins them.
+Segment borders do not depend on the number of processes, so the result is the same.
+"""
+import hashlib
+import json
+import logging
+import os
+import os.path as osp
+import shutil
+import time
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+
+import torch
+
+from .model_loader import describe_device, load_generator
+from .progress import Progress, format_seconds
+from .sequence_runner import DTYPES, SequenceRunner
+from .video_io import (IMAGE_EXTS, FrameSource, SegmentWriter, VideoIOError, choose_encoder,
+                       is_video_path, join_segments, probe_source, write_png)
+
+logger = logging.getLogger('mmrestore.restore')
+FORMAT_VERSION = 1  # bump when segment files change meaning
+
+
+class RestoreError(Exception):
+    """A user-facing problem (bad input, contradictory options): one clear line."""
+
+
+@dataclass
+class RestoreSettings:
+    """Settings of one restoration (see ``tools/restore_video.py --help``).
+
+    Args:
+        config (str, optional): model config; None: ``DEFAULT_CONFIG``.
+        checkpoint (str, optional): weights; None: ``DEFAULT_CHECKPOINT``.
+        cfg_options (dict, optional): config overrides.
+        device (str): 'auto', 'cpu', 'cuda' or 'cuda:N'. Default: 'auto'.
+        max_seq_len (int): L, frames per forward pass (with context). Default: 30.
+        chunk_frames (int): Q, decoded frames held in memory (with context). Default: 100.
+        overlap (int): K, context frames each side of a pass/segment. Default: 4.
+        dtype (str): 'fp32', 'fp16', 'bf16' (autocast). Default: 'fp32'.
+        codec (str, optional): video encoder; None: libx264 (8-bit) / libx265 (deeper).
+        crf (int, optional): constant rate factor; None: visually lossless default (16).
+        preset (str, optional): x264/x265 preset; None: 'medium'.
+        downscale (int): resize input by 1/S first (x S super-resolution baselines).
+        fps (float, optional): frame rate of a frame-folder input. Default: 25.
+        overwrite (bool): replace an existing OUTPUT. Default: False.
+        keep_work (bool): keep the work folder after success. Default: False.
+    """
+    config: str = None
+    checkpoint: str = None
+    cfg_options: dict = None
+    device: str = 'auto'
+    max_seq_len: int = 30
+    chunk_frames: int = 100
+    overlap: int = 4
+    dtype: str = 'fp32'
+    codec: str = None
+    crf: int = None
+    preset: str = None
+    downscale: int = 1
+    fps: float = None
+    overwrite: bool = False
+    keep_work: bool = False
+
+
+def dist_env():
+    """(rank, world_size, local_rank) from torchrun's environment."""
+    env = os.environ
+    return (int(env.get('RANK', 0)), int(env.get('WORLD_SIZE', 1)),
+            int(env.get('LOCAL_RANK', 0)))
+
+
+def resolve_device(device, local_rank=0):
+    """'auto' -> this rank's GPU if there is one, else CPU."""
+    if device == 'auto':
+        return torch.device(f'cuda:{local_rank}' if torch.cuda.is_available() else 'cpu')
+    try:
+        dev = torch.device(device)
+    except RuntimeError:
+        raise RestoreError(f'unknown --device {device!r} (auto, cpu, cuda, cuda:N)') from None
+    if dev.type == 'cuda':
+        if not torch.cuda.is_available():
+            raise RestoreError(f'--device {device}: CUDA is not available here')
+        if dev.index is None:
+            dev = torch.device(f'cuda:{local_rank}')
+        if dev.index >= torch.cuda.device_count():
+            raise RestoreError(f'--device {device}: only {torch.cuda.device_count()} GPU(s)')
+    elif dev.type != 'cpu':
+        raise RestoreError(f'unsupported --device {device!r}')
+    return dev
+
+
+def output_kind(output):
+    """'video' or 'folder' for an OUTPUT path, or raise."""
+    if is_video_path(output):
+        return 'video'
+    ext = osp.splitext(output.rstrip('/'))[1].lower()
+    if ext in IMAGE_EXTS:
+        raise RestoreError(f'OUTPUT {output} names an image; give a folder for frames')
+    if ext and not osp.isdir(output):
+        raise RestoreError(f'OUTPUT {output}: unknown video container {ext!r}')
+    return 'folder'
+
+
+def check_paths(input_path, output, kind, overwrite):
+    """Refuse OUTPUT == INPUT, an existing OUTPUT without overwrite, unwritable folders."""
+    if not osp.exists(input_path):
+        raise RestoreError(f'input not found: {input_path}')
+    out = osp.abspath(output)
+    if osp.realpath(out) == osp.realpath(input_path) or (
+            osp.exists(out) and osp.samefile(out, input_path)):
+        raise RestoreError('OUTPUT is the INPUT; write the result elsewhere')
+    parent = osp.dirname(out)
+    if not osp.isdir(parent):
+        raise RestoreError(f'output folder does not exist: {parent}')
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise RestoreError(f'output folder is not writable: {parent}')
+    if osp.exists(out):
+        if kind == 'video' and osp.isdir(out):
+            raise RestoreError(f'OUTPUT {output} is a folder, not a video file')
+        if kind == 'folder' and not osp.isdir(out):
+            raise RestoreError(f'OUTPUT {output} is a file, not a folder')
+        empty_dir = osp.isdir(out) and not os.listdir(out)
+        if not overwrite and not empty_dir:
+            raise RestoreError(f'OUTPUT exists: {output} (use --overwrite to replace it)')
+    return out
+
+
+def check_settings(s, info, kind):
+    """Contradictory or impossible options -> RestoreError."""
+    if s.max_seq_len < 1 or s.chunk_frames < 1 or s.overlap < 0 or s.downscale < 1:
+        raise RestoreError('--max-seq-len, --chunk-frames, --downscale must be >= 1 and '
+                           '--overlap >= 0')
+    if s.max_seq_len <= 2 * s.overlap:
+        raise RestoreError(f'--max-seq-len {s.max_seq_len} must exceed 2 x --overlap '
+                           f'{s.overlap} (context frames are part of every pass)')
+    if s.chunk_frames <= 2 * s.overlap:
+        raise RestoreError(f'--chunk-frames {s.chunk_frames} must exceed 2 x --overlap '
+                           f'{s.overlap}')
+    if s.dtype not in DTYPES:
+        raise RestoreError(f'--dtype {s.dtype}: choose from {", ".join(DTYPES)}')
+    if kind == 'folder' and (s.codec or s.crf is not None or s.preset):
+        raise RestoreError('--codec/--crf/--preset apply to a video OUTPUT, not a folder')
+    if s.fps is not None and not info.is_folder:
+        raise RestoreError('--fps applies to a frame-folder INPUT; a video keeps its rate')
+    if min(info.width, info.height) < s.downscale:
+        raise RestoreError(f'--downscale {s.downscale} is larger than the frames')
+
+
+def plan_segments(num_frames, chunk_frames, overlap):
+    """Core ranges ``[(start, stop)]`` of the segments, and their windows with context."""
+    core = chunk_frames - 2 * overlap
+    segs = [(s, min(s + core, num_frames)) for s in range(0, num_frames, core)]
+    windows = [(max(0, a - overlap), min(num_frames, b + overlap)) for a, b in segs]
+    return segs, windows
+
+
+def work_key(input_path, info, s, kind, encoder):
+    """Hash of everything that decides the restored frames and their encoding."""
+
+    def file_id(path):
+        if path is None or not osp.isfile(path):
+            return path
+        st = os.stat(path)
+        return [osp.abspath(path), st.st_size, st.st_mtime_ns]
+
+    stat = os.stat(input_path)
+    config = s.config
+    if config and osp.isfile(config):
+        with open(config, 'rb') as f:
+            config = hashlib.sha1(f.read()).hexdigest()
+    key = dict(version=FORMAT_VERSION, input=[osp.abspath(input_path), stat.st_size,
+                                              stat.st_mtime_ns, info.num_frames],
+               config=config, cfg_options=s.cfg_options, checkpoint=file_id(s.checkpoint),
+               L=s.max_seq_len, Q=s.chunk_frames, K=s.overlap, dtype=s.dtype,
+               downscale=s.downscale, fps=s.fps, kind=kind,
+               encoder=asdict(encoder) if encoder else None)
+    blob = json.dumps(key, sort_keys=True, default=str).encode()
+    return hashlib.sha1(blob).hexdigest()[:12]
+
+
+class VideoRestorer:
+    """Restore one INPUT into one OUTPUT with a model loaded once.
+
+    Args:
+        input_path (str): video file or frame folder.
+        output (str): video file (container from the extension) or folder (PNG frames,
+            16-bit when the source has more than 8 bits).
+        settings (RestoreSettings): options.
+        progress (bool, optional): force (True) or suppress (False) the tqdm bar.
+            Default: bar on a terminal, log lines otherwise.
+    """
+
+    def __init__(self, input_path, output, settings=None, progress=None):
+        self.s = settings or RestoreSettings()
+        self.rank, self.world, self.local_rank = dist_env()
+        self.input = input_path
+        self.kind = output_kind(output)
+        self.output = check_paths(input_path, output, self.kind, self.s.overwrite)
+        try:
+            self.info = probe_source(input_path, folder_fps=self.s.fps or 25)
+        except VideoIOError as exc:
+            raise RestoreError(str(exc)) from None
+        check_settings(self.s, self.info, self.kind)
+        self.encoder = None
+        if self.kind == 'video':
+            try:
+                self.encoder = choose_encoder(self.info, self.s.codec, self.s.crf,
+                                              self.s.preset)
+            except VideoIOError as exc:
+                raise RestoreError(str(exc)) from None
+        self.device = resolve_device(self.s.device, self.local_rank)
+        if self.s.dtype == 'fp16' and self.device.type != 'cuda':
+            raise RestoreError('--dtype fp16 needs a CUDA device (use bf16 or fp32 on CPU)')
+        self.segments, self.windows = plan_segments(self.info.num_frames,
+                                                    self.s.chunk_frames, self.s.overlap)
+        key = work_key(input_path, self.info, self.s, self.kind, self.encoder)
+        parent, name = osp.split(self.output)
+        self.work_dir = osp.join(parent, f'.{name}.restore-{key}')
+        self.progress_mode = progress
+        self.model = self.model_info = None
+
+    # ----------------------------------------------------------------- planning
+    def segment_path(self, i):
+        return osp.join(self.work_dir, f'seg_{i:05d}' + ('.mkv' if self.kind == 'video' else ''))
+
+    def is_done(self, i):
+        return osp.exists(self.segment_path(i))
+
+    def my_segments(self):
+        """Contiguous run of segment indices of this rank."""
+        n = len(self.segments)
+        return list(range(self.rank * n // self.world, (self.rank + 1) * n // self.world))
+
+    def load_model(self):
+        try:
+            from .model_loader import ModelLoadError
+            self.model, self.model_info = load_generator(self.s.config, self.s.checkpoint,
+                                                         self.device, self.s.cfg_options)
+        except ModelLoadError as exc:
+            raise RestoreError(str(exc)) from None
+
+    def plan_lines(self):
+        s, info = self.s, self.info
+        done = sum(self.is_done(i) for i in range(len(self.segments)))
+        out = (f'video {self.output} ({self.encoder.describe()}'
+               f'{", audio copied" if info.audio_streams else ""})' if self.kind == 'video'
+               else f'folder {self.output} ({"16" if info.bit_depth > 8 else "8"}-bit PNG)')
+        lines = [
+            f'input : {info.describe()}',
+            f'model : {self.model_info["message"]}',
+            f'device: {describe_device(self.device)}, {s.dtype}'
+            + (f', {self.world} processes' if self.world > 1 else ''),
+            f'plan  : {len(self.segments)} segment(s) of <= {s.chunk_frames - 2 * s.overlap} '
+            f'frames (Q={s.chunk_frames} decoded frames in memory), passes of L='
+            f'{s.max_seq_len} frames with K={s.overlap} context frames each side'
+            + (f', input downscaled 1/{s.downscale}' if s.downscale > 1 else ''),
+            f'output: {out}',
+            f'work  : {self.work_dir}'
+            + (f' (resuming: {done}/{len(self.segments)} segments done)' if done else ''),
+        ]
+        return lines
+
+    # ------------------------------------------------------------------ running
+    def run(self):
+        """Restore, join and rename into OUTPUT. Returns a summary dict (rank 0)."""
+        t0 = time.monotonic()
+        dist = self.world > 1
+        if dist:
+            import torch.distributed as tdist
+            if not tdist.is_initialized():
+                tdist.init_process_group('gloo', timeout=timedelta(days=7))
+        os.makedirs(self.work_dir, exist_ok=True)
+        mine = self.my_segments()
+        todo = [i for i in mine if not self.is_done(i)]
+        todo_all = [i for i in range(len(self.segments)) if not self.is_done(i)]
+        if dist:
+            tdist.barrier()  # every rank saw the finished segments before work starts
+        self.load_model()
+        if self.rank == 0:
+            for line in self.plan_lines():
+                logger.info(line)
+            if self.model_info['random_weights']:
+                logger.warning('RANDOM WEIGHTS: no --checkpoint and no default checkpoint '
+                               'yet; the output shows an untrained network, not a '
+                               'restoration')
+        total = sum(b - a for a, b in (self.segments[i] for i in mine))
+        done = total - sum(b - a for a, b in (self.segments[i] for i in todo))
+        progress = Progress(total, done, enabled=self.rank == 0, tty=self.progress_mode)
+        runner = SequenceRunner(self.model, self.device, self.s.max_seq_len, self.s.overlap,
+                                self.s.dtype, self.s.downscale)
+        source = FrameSource(self.info)
+        try:
+            for i in todo:
+                self._restore_segment(i, source, runner, progress)
+        finally:
+            source.close()
+            progress.close()
+        if dist:
+            tdist.barrier()
+        summary = None
+        if self.rank == 0:
+            missing = [i for i in range(len(self.segments)) if not self.is_done(i)]
+            if missing:
+                raise RestoreError(f'segments {missing[:5]} are missing in {self.work_dir}')
+            self._join()
+            elapsed = time.monotonic() - t0
+            restored = sum(b - a for a, b in (self.segments[i] for i in todo_all))
+            summary = dict(frames=self.info.num_frames, restored=restored, seconds=elapsed,
+                           fps=restored / max(elapsed, 1e-9), output=self.output,
+                           **runner.stats)
+            resumed = (f' ({self.info.num_frames - restored} resumed from earlier work)'
+                       if restored < self.info.num_frames else '')
+            logger.info('done: %d frames%s in %s (%.1f s), %.2f frames/s -> %s',
+                        self.info.num_frames, resumed, format_seconds(elapsed), elapsed,
+                        summary['fps'], self.output)
+        if dist:
+            tdist.barrier()
+        return summary
+
+    def _restore_segment(self, i, source, runner, progress):
+        (a, b), (wa, wb) = self.segments[i], self.windows[i]
+        frames = source.window(wa, wb)
+        final = self.segment_path(i)
+        part = final + '.part' + ('.mkv' if self.kind == 'video' else '')
+        _remove(part)
+        if self.kind == 'video':
+            writer = SegmentWriter(part, self.info, self.encoder)
+            for rgb in runner.run(frames, a - wa, b - wa):
+                writer.write(rgb)
+                progress.update()
+            writer.close()
+        else:
+            os.makedirs(part)
+            for j, rgb in enumerate(runner.run(frames, a - wa, b - wa)):
+                write_png(osp.join(part, f'{a + j:08d}.png'), rgb)
+                progress.update()
+        os.replace(part, final)
+
+    def _join(self):
+        """Segments -> temporary OUTPUT in the work folder -> rename; drop the work."""
+        ext = osp.splitext(self.output)[1] if self.kind == 'video' else ''
+        tmp = osp.join(self.work_dir, 'output.part' + ext)
+        _remove(tmp)
+        segs = [self.segment_path(i) for i in range(len(self.segments))]
+        if self.kind == 'video':
+            join_segments(segs, tmp, self.info)
+        else:
+            os.makedirs(tmp)
+            names = self._frame_names()
+            for seg in segs:
+                for f in sorted(os.listdir(seg)):
+                    os.replace(osp.join(seg, f), osp.join(tmp, names[int(f[:-4])]))
+        old = None
+        if osp.isdir(self.output):
+            old = osp.join(self.work_dir, 'previous-output')
+            os.replace(self.output, old)
+        os.replace(tmp, self.output)
+        if not self.s.keep_work:
+            shutil.rmtree(self.work_dir, ignore_errors=True)
+        elif old:
+            shutil.rmtree(old, ignore_errors=True)
+
+    def _frame_names(self):
+        """Output PNG names: the input frames' names for a folder, else 00000000.png."""
+        if self.info.is_folder:
+            names = [osp.splitext(n)[0] + '.png' for n in self.info.frame_names]
+            if len(set(names)) == len(names):
+                return names
+        width = max(8, len(str(self.info.num_frames)))
+        return [f'{i:0{width}d}.png' for i in range(self.info.num_frames)]
+
+
+def restore_video(input_path, output, settings=None, progress=None):
+    """Restore INPUT into OUTPUT (see :class:`VideoRestorer`); returns the summary."""
+    return VideoRestorer(input_path, output, settings, progress).run()
+
+
+def _remove(path):
+    if osp.isdir(path):
+        shutil.rmtree(path)
+    elif osp.exists(path):
+        os.remove(path)

@@ -1,0 +1,144 @@
+"""Run a sequence generator over a window of frames in short overlapping passes."""
+import logging
+from contextlib import nullcontext
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+DTYPES = {'fp32': torch.float32, 'fp16': torch.float16, 'bf16': torch.bfloat16}
+logger = logging.getLogger('mmrestore.restore')
+
+
+class SequenceRunner:
+    """Restore frames with passes of at most ``max_seq_len`` frames on the device.
+
+    Each pass restores a run of *core* frames and also feeds up to ``overlap`` context
+    frames on each side, which are run but not returned, so frames at pass borders keep
+    both propagation directions (thesis 4.1.4 cut propagation at sub-sequence borders).
+
+    Safety (thesis 4.1.4's BasicVSR explosion): a pass whose output holds NaN/Inf is
+    recomputed with half the length, down to single frames; a frame that is still not
+    finite is replaced by its input frame. CUDA out-of-memory halves ``max_seq_len`` for
+    the rest of the run and retries. No non-finite value is ever returned.
+
+    Args:
+        model (nn.Module): generator, ``(n, t, 3, h, w)`` in [0, 1] -> ``(n, t, 3, H, W)``.
+        device (torch.device): where passes run (the model must be there).
+        max_seq_len (int): L, frames per pass including context. Default: 30.
+        overlap (int): K, context frames on each side of a pass. Default: 4.
+        dtype (str): 'fp32', or 'fp16'/'bf16' autocast. Default: 'fp32'.
+        downscale (int): resize inputs by 1/S first (bilinear, as cv2.INTER_LINEAR in the
+            thesis) for x``S`` super-resolution models; outputs must then have the
+            input's size (else they are resized bicubically to it). Default: 1.
+    """
+
+    def __init__(self, model, device, max_seq_len=30, overlap=4, dtype='fp32', downscale=1):
+        if max_seq_len < 1 or overlap < 0 or downscale < 1:
+            raise ValueError('need max_seq_len >= 1, overlap >= 0, downscale >= 1')
+        if max_seq_len <= 2 * overlap:
+            raise ValueError(f'max_seq_len ({max_seq_len}) must exceed 2 x overlap '
+                             f'({overlap})')
+        self.model, self.device = model, torch.device(device)
+        self.max_seq_len, self.overlap = max_seq_len, overlap
+        self.dtype, self.downscale = dtype, downscale
+        self.stats = dict(passes=0, nonfinite_retries=0, fallback_frames=0, oom_retries=0)
+        self.channels_last = self.device.type == 'cuda' and dtype != 'fp32'
+        if self.channels_last:  # NHWC tensor-core kernels for half-precision convs
+            model.to(memory_format=torch.channels_last)
+
+    def run(self, frames, lo=0, hi=None):
+        """Yield restored frames ``lo .. hi-1`` of ``frames`` one by one.
+
+        Args:
+            frames (list[np.ndarray]): RGB ``(h, w, 3)`` uint8/uint16 frames of a window;
+                those outside ``[lo, hi)`` serve as context only.
+            lo, hi (int): the core range to restore. Default: all frames.
+
+        Yields:
+            np.ndarray: restored ``(h, w, 3)`` frames of the input's dtype, in order.
+        """
+        hi = len(frames) if hi is None else hi
+        pos = lo
+        while pos < hi:
+            length = self.max_seq_len
+            k = min(self.overlap, (length - 1) // 2)
+            end = min(pos + length - 2 * k, hi)
+            try:
+                outputs = self._guarded(frames, pos, end, length)
+            except torch.OutOfMemoryError:
+                if length == 1:
+                    raise
+                self.max_seq_len = max(1, length // 2)
+                self.stats['oom_retries'] += 1
+                torch.cuda.empty_cache()
+                logger.warning('out of device memory with %d frames per pass; retrying '
+                               'with --max-seq-len %d', length, self.max_seq_len)
+                continue
+            yield from outputs
+            pos = end
+
+    def _guarded(self, frames, lo, hi, length):
+        """Outputs of core ``[lo, hi)`` with passes of ``length``; halve on non-finite."""
+        k = min(self.overlap, (length - 1) // 2)
+        a, b = max(0, lo - k), min(len(frames), hi + k)
+        out = self._forward(frames[a:b])
+        core = out[lo - a:hi - a]
+        if torch.isfinite(core).all():
+            return self._to_numpy(core, frames[0].dtype)
+        if length == 1:
+            self.stats['fallback_frames'] += 1
+            logger.warning('output not finite even for a single frame: the input frame '
+                           'is written unchanged')
+            return [frames[lo]]
+        shorter = max(1, length // 2)
+        self.stats['nonfinite_retries'] += 1
+        logger.warning('NaN/Inf in a %d-frame pass: recomputing it with %d-frame passes',
+                       b - a, shorter)
+        results, pos = [], lo
+        while pos < hi:
+            kk = min(self.overlap, (shorter - 1) // 2)
+            end = min(pos + shorter - 2 * kk, hi)
+            results.extend(self._guarded(frames, pos, end, shorter))
+            pos = end
+        return results
+
+    @torch.no_grad()
+    def _forward(self, frames):
+        """One pass: list of (h, w, 3) arrays -> (t, 3, H, W) float32 on the device."""
+        self.stats['passes'] += 1
+        arr = np.stack(frames)
+        scale = 255. if arr.dtype == np.uint8 else 65535.
+        if arr.dtype == np.uint16:  # torch has no uint16 arithmetic on every device
+            arr = arr.astype(np.int32)
+        x = torch.from_numpy(arr).to(self.device, non_blocking=True)
+        x = x.permute(0, 3, 1, 2).float().div_(scale)
+        h, w = x.shape[-2:]
+        if self.downscale > 1:
+            size = (max(1, round(h / self.downscale)), max(1, round(w / self.downscale)))
+            x = F.interpolate(x, size=size, mode='bilinear', align_corners=False)
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        autocast = (torch.autocast(self.device.type, dtype=DTYPES[self.dtype])
+                    if self.dtype != 'fp32' else nullcontext())
+        with autocast:
+            out = self.model(x.unsqueeze(0))
+        if isinstance(out, (tuple, list)):
+            out = out[0]
+        out = out[0].float()
+        if out.shape[-2:] != (h, w):
+            if self.downscale == 1:
+                raise RuntimeError(
+                    f'the model maps {w}x{h} frames to {out.shape[-1]}x{out.shape[-2]}; '
+                    f'for an x{out.shape[-1] // w} super-resolution model use --downscale '
+                    f'{max(1, out.shape[-1] // w)}')
+            out = F.interpolate(out, size=(h, w), mode='bicubic', align_corners=False)
+        return out
+
+    @staticmethod
+    def _to_numpy(out, dtype):
+        """(t, 3, h, w) float in [0, 1] -> list of (h, w, 3) arrays of ``dtype``."""
+        scale = 255. if dtype == np.uint8 else 65535.
+        q = out.clamp_(0, 1).mul_(scale).round_().permute(0, 2, 3, 1)
+        q = q.to(torch.uint8 if dtype == np.uint8 else torch.int32).cpu().numpy()
+        return list(q.astype(dtype, copy=False))

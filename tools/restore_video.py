@@ -1,0 +1,117 @@
+"""Restore a long video (or a folder of frames) at its own resolution, in bounded memory.
+
+Examples:
+  python tools/restore_video.py rush.mov rush_restored.mov --checkpoint final.pth
+  python tools/restore_video.py frames/ restored/ --config my_model.py --checkpoint x.pth
+  python tools/restore_video.py in.mp4 out.mp4 --downscale 4 --checkpoint rbvsr.pth \\
+      --config mmagic::real_basicvsr/realbasicvsr_c64b20-1x30x8_8xb1-lr5e-5-150k_reds.py
+  torchrun --nproc-per-node 2 tools/restore_video.py in.mp4 out.mp4 --checkpoint x.pth
+
+A killed run resumes when the same command is run again (finished segments are kept in
+a work folder next to OUTPUT). OUTPUT appears only once complete.
+"""
+import argparse
+import logging
+import os
+import sys
+import warnings
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(
+        prog='restore_video.py', description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('input', metavar='INPUT', help='video file (anything FFmpeg reads) or '
+                   'folder of png/jpg/tif frames (natural sort order)')
+    p.add_argument('output', metavar='OUTPUT', help='video file (container from the '
+                   'extension: .mp4 .mov .mkv ...) or folder (PNG frames, 16-bit when the '
+                   'source has more than 8 bits)')
+    p.add_argument('--config', help='model config: an MMagic training config (its '
+                   'model.generator is used), a generator config, or mmagic::path/to.py '
+                   '(default: the thesis final model, 2lev_1res_wS)')
+    p.add_argument('--checkpoint', help='weights: MMagic runner checkpoint (generator_ema '
+                   'preferred) or bare state dict (default: none yet -> random weights)')
+    p.add_argument('--cfg-options', nargs='+', default=[], metavar='KEY=VALUE',
+                   help='override config entries, e.g. model.generator.mid_channels=16')
+    p.add_argument('--device', default='auto', help='auto, cpu, cuda or cuda:N '
+                   '(default: auto = GPU of this rank if any)')
+    p.add_argument('--max-seq-len', '-L', type=int, default=30, metavar='L',
+                   help='frames per forward pass on the device, context included '
+                   '(default: 30; halved automatically on CUDA out-of-memory)')
+    p.add_argument('--chunk-frames', '-Q', type=int, default=100, metavar='Q',
+                   help='decoded frames held in memory, context included (default: 100)')
+    p.add_argument('--overlap', '-K', type=int, default=4, metavar='K',
+                   help='context frames run but not written on each side of a pass '
+                   '(default: 4)')
+    p.add_argument('--dtype', default='fp32', choices=['fp32', 'fp16', 'bf16'],
+                   help='compute precision (fp16/bf16 via autocast; default: fp32)')
+    p.add_argument('--codec', help='video encoder (default: libx264 for 8-bit sources, '
+                   'libx265 for 10-bit and deeper)')
+    p.add_argument('--crf', type=int, help='constant rate factor (default: 16, visually '
+                   'lossless)')
+    p.add_argument('--preset', help='x264/x265 preset (default: medium)')
+    p.add_argument('--downscale', type=int, default=1, metavar='S',
+                   help='resize the input by 1/S before the model: for xS super-resolution '
+                   'baselines (BasicVSR, RealBasicVSR: 4), output keeps the input size')
+    p.add_argument('--fps', type=float, help='frame rate of a frame-folder INPUT '
+                   '(default: 25)')
+    p.add_argument('--overwrite', action='store_true', help='replace an existing OUTPUT')
+    p.add_argument('--keep-work', action='store_true', help='keep the work folder of '
+                   'segments after success')
+    p.add_argument('--progress', choices=['auto', 'bar', 'log'], default='auto',
+                   help='progress display (default: bar on a terminal, log lines else)')
+    return p.parse_args(argv)
+
+
+def cfg_options(items):
+    from mmengine.config import DictAction
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--o', nargs='+', action=DictAction)
+    return parser.parse_args(['--o', *items]).o if items else None
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    rank = int(os.environ.get('RANK', 0))
+    warnings.filterwarnings('ignore')  # third-party import chatter; our warnings log
+    log = logging.getLogger('mmrestore.restore')
+    log.handlers.clear()
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter('%(levelname)s: %(message)s'))
+    handler.setLevel(logging.WARNING)
+    out = logging.StreamHandler(sys.stdout)
+    out.setFormatter(logging.Formatter('%(message)s'))
+    out.addFilter(lambda r: r.levelno < logging.WARNING)
+    log.addHandler(handler)
+    log.addHandler(out)
+    log.setLevel(logging.INFO if rank == 0 else logging.WARNING)
+    log.propagate = False
+    try:
+        from mmrestore.apis import RestoreSettings, restore_video
+        settings = RestoreSettings(
+            config=args.config, checkpoint=args.checkpoint,
+            cfg_options=cfg_options(args.cfg_options), device=args.device,
+            max_seq_len=args.max_seq_len, chunk_frames=args.chunk_frames,
+            overlap=args.overlap, dtype=args.dtype, codec=args.codec, crf=args.crf,
+            preset=args.preset, downscale=args.downscale, fps=args.fps,
+            overwrite=args.overwrite, keep_work=args.keep_work)
+        progress = {'auto': None, 'bar': True, 'log': False}[args.progress]
+        restore_video(args.input, args.output, settings, progress=progress)
+    except KeyboardInterrupt:
+        print('restore_video: interrupted; run the same command again to resume',
+              file=sys.stderr)
+        return 130
+    except Exception as exc:  # one clear line, no traceback (MMRESTORE_DEBUG=1 shows it)
+        if os.environ.get('MMRESTORE_DEBUG'):
+            raise
+        known = type(exc).__name__ in ('RestoreError', 'VideoIOError')
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if rank == 0:
+            print(f'restore_video: error: {msg}' if known else
+                  f'restore_video: error: {type(exc).__name__}: {msg}', file=sys.stderr)
+        return 2 if known else 1
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
