@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Multi-GPU (or multi-process CPU, gloo) training, MMagic's interface, with torchrun:
+#   tools/dist_train.sh CONFIG GPUS [train.py arguments...]
+# Environment: NNODES, NODE_RANK, PORT, MASTER_ADDR (as MMagic); PYTHON (default python).
+
+CONFIG=$1
+GPUS=$2
+NNODES=${NNODES:-1}
+NODE_RANK=${NODE_RANK:-0}
+PORT=${PORT:-29500}
+MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
+PYTHON=${PYTHON:-python}
+
+# `python -m torch.distributed.run` is torchrun, run by the chosen interpreter
+PYTHONPATH="$(dirname $0)/..":$PYTHONPATH \
+$PYTHON -m torch.distributed.run \
+    --nnodes=$NNODES \
+    --node_rank=$NODE_RANK \
+    --master_addr=$MASTER_ADDR \
+    --nproc_per_node=$GPUS \
+    --master_port=$PORT \
+    $(dirname "$0")/train.py \
+    $CONFIG \
+    --launcher pytorch ${@:3}
