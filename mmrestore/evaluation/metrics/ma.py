@@ -26,6 +26,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from scipy import fft as sfft
 from scipy.io import loadmat
 from scipy.ndimage import correlate, correlate1d
+from scipy.sparse import csr_matrix
 from scipy.special import gammaln
 
 MA_MODEL_ENV = 'MMRESTORE_MA_MODEL'
@@ -92,16 +93,15 @@ def _resize_matrix(in_len: int, out_len: int) -> np.ndarray:
     w /= w.sum(1, keepdims=True)
     fold = np.concatenate([np.arange(in_len), np.arange(in_len - 1, -1, -1)])
     cols = fold[np.mod(idx.astype(np.int64) - 1, 2 * in_len)]
-    mat = np.zeros((out_len, in_len))
-    np.add.at(mat, (np.repeat(np.arange(out_len), 6), cols.ravel()), w.ravel())
-    return mat
+    return csr_matrix((w.ravel(), (np.repeat(np.arange(out_len), 6), cols.ravel())),
+                      shape=(out_len, in_len))  # duplicate taps are summed
 
 
 def imresize_bicubic(img: np.ndarray, size: Tuple[int, int]) -> np.ndarray:
     """MATLAB ``imresize(img, size)`` (bicubic) for enlargement of a 2-D float array."""
     rows = _resize_matrix(img.shape[0], size[0])
     cols = _resize_matrix(img.shape[1], size[1])
-    return rows @ img @ cols.T
+    return np.asarray((cols @ (rows @ img).T).T)
 
 
 def to_gray(img: np.ndarray) -> np.ndarray:
