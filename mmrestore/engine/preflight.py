@@ -73,3 +73,22 @@ def check_files(cfg, **kwargs):
     problems = missing_files(cfg, **kwargs)
     if problems:
         raise FileNotFoundError('; '.join(problems))
+
+
+def drop_init_weights(cfg):
+    """Remove what only initialises training, before testing a trained checkpoint.
+
+    The checkpoint holds every generator tensor, so the generator's
+    ``spynet_pretrained``/``realbasicvsr_pretrained`` files are not needed, and the
+    perceptual loss (with its VGG file) is not used at test time.
+
+    Args:
+        cfg (Config): The config, changed in place.
+    """
+    model = cfg.get('model', {})
+    generator = model.get('generator', {})
+    for key in ('spynet_pretrained', 'realbasicvsr_pretrained'):
+        if key in generator:
+            generator[key] = None
+    if model.get('perceptual_loss') is not None:
+        model['perceptual_loss'] = None
