@@ -1,4 +1,5 @@
 """Build a restoration generator from a config and fill it from a checkpoint, once."""
+import logging
 import os.path as osp
 
 import torch
@@ -17,6 +18,19 @@ class ModelLoadError(Exception):
     """A user-facing problem with --config/--checkpoint (one clear line)."""
 
 
+def resolve_config_path(config):
+    """'mmagic::basicvsr/x.py' -> the file in the installed package's .mim/configs."""
+    if '::' not in str(config):
+        return str(config)
+    package, rel = str(config).split('::', 1)
+    try:
+        from mmengine.utils import get_installed_path
+        root = get_installed_path(package)
+    except Exception:
+        return config
+    return osp.join(root, '.mim', 'configs', rel)
+
+
 def generator_config(config=None, cfg_options=None):
     """The generator's config dict from an MMagic config file (or the default model).
 
@@ -31,10 +45,11 @@ def generator_config(config=None, cfg_options=None):
     if config is None:
         cfg = Config(dict(model=DEFAULT_GENERATOR))
     else:
-        if not str(config).startswith('mmagic::') and not osp.isfile(config):
+        path = resolve_config_path(config)
+        if not osp.isfile(path):
             raise ModelLoadError(f'config not found: {config}')
         try:
-            cfg = Config.fromfile(config)
+            cfg = Config.fromfile(path)
         except Exception as exc:  # syntax errors, missing _base_, ...
             raise ModelLoadError(f'cannot read config {config}: '
                                  f'{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}'
@@ -93,8 +108,13 @@ def load_generator(config=None, checkpoint=None, device='cpu', cfg_options=None)
     if hasattr(model, 'init_weights'):
         # MMEngine logs every parameter's init at INFO on the current logger: quiet it
         from mmengine.logging import MMLogger
-        MMLogger.get_instance('mmrestore-init', log_level='ERROR')
-        model.init_weights()
+        current = MMLogger.get_current_instance()
+        level = current.level
+        current.setLevel(logging.ERROR)
+        try:
+            model.init_weights()
+        finally:
+            current.setLevel(level)
     random_weights = checkpoint is None and not any(
         v for k, v in gen_cfg.items() if k.endswith('pretrained'))
     if checkpoint is not None:

@@ -18,6 +18,7 @@ import logging
 import os
 import os.path as osp
 import shutil
+import tempfile
 import time
 from dataclasses import asdict, dataclass
 from datetime import timedelta
@@ -26,7 +27,7 @@ import torch
 
 from .model_loader import describe_device, load_generator
 from .progress import Progress, format_seconds
-from .sequence_runner import DTYPES, SequenceRunner
+from .sequence_runner import DTYPES, ModelInputError, SequenceRunner
 from .video_io import (IMAGE_EXTS, FrameSource, SegmentWriter, VideoIOError, choose_encoder,
                        is_video_path, join_segments, probe_source, write_png)
 
@@ -126,8 +127,13 @@ def check_paths(input_path, output, kind, overwrite):
     parent = osp.dirname(out)
     if not osp.isdir(parent):
         raise RestoreError(f'output folder does not exist: {parent}')
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise RestoreError(f'output folder is not writable: {parent}')
+    try:  # a real write: os.access() says yes to root on read-only mounts
+        fd, probe = tempfile.mkstemp(prefix='.restore-probe-', dir=parent)
+        os.close(fd)
+        os.remove(probe)
+    except OSError as exc:
+        raise RestoreError(f'output folder is not writable: {parent} ({exc.strerror})'
+                           ) from None
     if osp.exists(out):
         if kind == 'video' and osp.isdir(out):
             raise RestoreError(f'OUTPUT {output} is a folder, not a video file')
@@ -306,6 +312,8 @@ class VideoRestorer:
         try:
             for i in todo:
                 self._restore_segment(i, source, runner, progress)
+        except (ModelInputError, VideoIOError) as exc:
+            raise RestoreError(str(exc)) from None
         finally:
             source.close()
             progress.close()

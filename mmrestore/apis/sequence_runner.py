@@ -10,6 +10,10 @@ DTYPES = {'fp32': torch.float32, 'fp16': torch.float16, 'bf16': torch.bfloat16}
 logger = logging.getLogger('mmrestore.restore')
 
 
+class ModelInputError(ValueError):
+    """The model cannot take these frames as they are (size, scale): a user error."""
+
+
 class SequenceRunner:
     """Restore frames with passes of at most ``max_seq_len`` frames on the device.
 
@@ -122,13 +126,17 @@ class SequenceRunner:
         autocast = (torch.autocast(self.device.type, dtype=DTYPES[self.dtype])
                     if self.dtype != 'fp32' else nullcontext())
         with autocast:
-            out = self.model(x.unsqueeze(0))
+            try:
+                out = self.model(x.unsqueeze(0))
+            except AssertionError as exc:  # e.g. BasicVSR's "at least 64 pixels"
+                raise ModelInputError(f'the model refused {x.shape[-1]}x{x.shape[-2]} '
+                                      f'frames: {exc}') from None
         if isinstance(out, (tuple, list)):
             out = out[0]
         out = out[0].float()
         if out.shape[-2:] != (h, w):
             if self.downscale == 1:
-                raise RuntimeError(
+                raise ModelInputError(
                     f'the model maps {w}x{h} frames to {out.shape[-1]}x{out.shape[-2]}; '
                     f'for an x{out.shape[-1] // w} super-resolution model use --downscale '
                     f'{max(1, out.shape[-1] // w)}')
