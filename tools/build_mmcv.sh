@@ -8,6 +8,8 @@
 # isolation against the torch already installed in PYTHON's environment. ~26-40 min on 2 cores.
 set -euo pipefail
 PY=${1:?python interpreter}
+# absolute, but not symlink-resolved (a venv python must stay the venv's)
+PY="$(cd "$(dirname "$PY")" && pwd)/$(basename "$PY")"
 OUT=${2:?wheelhouse directory}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
