@@ -17,6 +17,9 @@ def perceptual_index(ma: float, niqe_value: float) -> float:
 
 def niqe_y(y: np.ndarray) -> float:
     """MMagic's NIQE (pristine MVG model, 96x96 blocks) of a (h, w) Y image in [0, 255]."""
+    if (y.shape[0] // 96) * (y.shape[1] // 96) < 2:
+        raise ValueError(f'NIQE needs two 96x96 blocks, the image is {y.shape[1]}x{y.shape[0]} '
+                         '(after the border crop)')
     return float(niqe(y, crop_border=0, input_order='HW'))
 
 
