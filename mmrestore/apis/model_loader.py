@@ -92,8 +92,6 @@ def load_generator(config=None, checkpoint=None, device='cpu', cfg_options=None)
     import mmrestore  # noqa: F401  (registers our generators)
     from mmagic.registry import MODELS
     from mmagic.utils import register_all_modules
-    from mmrestore.models import load_generator_weights
-    from mmrestore.utils import load_checkpoint_file
 
     register_all_modules(init_default_scope=False)
     config = DEFAULT_CONFIG if config is None else config
@@ -101,8 +99,17 @@ def load_generator(config=None, checkpoint=None, device='cpu', cfg_options=None)
     gen_cfg, notes = generator_config(config, cfg_options)
     if checkpoint is not None and not osp.isfile(checkpoint):
         raise ModelLoadError(f'checkpoint not found: {checkpoint}')
+    # Fixed seed: untrained weights are the same in every process and every (resumed) run
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        model = _build(MODELS, gen_cfg)
+    return _fill(model, gen_cfg, notes, config, checkpoint, device)
+
+
+def _build(registry, gen_cfg):
+    """Build from the registry and run its init_weights quietly."""
     try:
-        model = MODELS.build(gen_cfg)
+        model = registry.build(gen_cfg)
     except Exception as exc:
         raise ModelLoadError(f'cannot build {gen_cfg.get("type")}: {exc}') from None
     if hasattr(model, 'init_weights'):
@@ -115,6 +122,13 @@ def load_generator(config=None, checkpoint=None, device='cpu', cfg_options=None)
             model.init_weights()
         finally:
             current.setLevel(level)
+    return model
+
+
+def _fill(model, gen_cfg, notes, config, checkpoint, device):
+    """Load the checkpoint (strict), move to ``device``, describe the model."""
+    from mmrestore.models import load_generator_weights
+    from mmrestore.utils import load_checkpoint_file
     random_weights = checkpoint is None and not any(
         v for k, v in gen_cfg.items() if k.endswith('pretrained'))
     if checkpoint is not None:
