@@ -124,4 +124,6 @@ class TemporalConsistency(VideoFrameMetric):
     def score_sequence(self, pred: np.ndarray, inp: np.ndarray,
                        indices: List[int]) -> List[Dict[str, float]]:
         pairs = sorted({max(1, i) for i in indices}) if len(pred) > 1 else []
+        if self.channel_order.upper() == 'BGR':  # flow works on RGB luma
+            pred, inp = pred[..., ::-1], inp[..., ::-1]
         return [temporal_consistency(pred, inp, [k], self.crop_border) for k in pairs]

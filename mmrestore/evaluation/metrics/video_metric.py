@@ -109,7 +109,7 @@ class VideoFrameMetric(BaseMetric):
     A data sample holds ``output.pred_img`` (t, c, h, w) and the destructed model input
     ``input`` (t, c, h, w), both in [0, 255] and in BGR order after MMagic's data
     preprocessor. Each selected frame is one result; the reported value is the mean
-    over all scored frames (as the thesis averages its 10 frames).
+    over all scored frames of all sequences (as the thesis averages its 10 frames).
 
     Args:
         pred_key (str): Key of the restored frames. Default: 'pred_img'.
@@ -164,7 +164,8 @@ class VideoFrameMetric(BaseMetric):
                                  f'input frames {inp.shape} differ in shape')
             idx = sample_frame_indices(len(pred), self.sampling, self.seed,
                                        self.sequence_key(sample))
-            self.results.extend(self.score_sequence(pred, inp, idx))
+            # one result per data sample: MMEngine keeps only ``size`` results
+            self.results.append({'frames': self.score_sequence(pred, inp, idx)})
 
     needs_input = True
 
@@ -177,7 +178,8 @@ class VideoFrameMetric(BaseMetric):
         """Scores of one (h, w, c) frame in [0, 255]."""
         raise NotImplementedError
 
-    def compute_metrics(self, results: List[Dict[str, float]]) -> Dict[str, float]:
-        """Mean of each metric over all scored frames."""
-        return {name: float(np.mean([r[name] for r in results]))
+    def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
+        """Mean of each metric over all scored frames of all sequences."""
+        frames = [f for r in results for f in r['frames']]
+        return {name: float(np.nanmean([f[name] for f in frames])) if frames else float('nan')
                 for name in self.metric_names}
