@@ -289,13 +289,13 @@ class VideoRestorer:
             import torch.distributed as tdist
             if not tdist.is_initialized():
                 tdist.init_process_group('gloo', timeout=timedelta(days=7))
+        self.load_model()  # first: a bad --config/--checkpoint leaves nothing behind
         os.makedirs(self.work_dir, exist_ok=True)
         mine = self.my_segments()
         todo = [i for i in mine if not self.is_done(i)]
         todo_all = [i for i in range(len(self.segments)) if not self.is_done(i)]
         if dist:
             tdist.barrier()  # every rank saw the finished segments before work starts
-        self.load_model()
         if self.rank == 0:
             for line in self.plan_lines():
                 logger.info(line)

@@ -1,0 +1,132 @@
+"""tools/restore_video.py: bad input gives one line on stderr, non-zero exit, no OUTPUT."""
+import importlib.util
+import subprocess
+import sys
+
+import av
+import numpy as np
+import pytest
+from conftest import REPO
+from restore_clips import TINY_UNET, decode, make_clip
+
+CLI = REPO / 'tools' / 'restore_video.py'
+TINY = ['--cfg-options', *TINY_UNET, '--device', 'cpu', '-Q', '10', '-K', '1', '-L', '6',
+        '--progress', 'log']
+
+
+def load_cli():
+    spec = importlib.util.spec_from_file_location('restore_video_cli', CLI)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope='module')
+def cli():
+    return load_cli()
+
+
+@pytest.fixture(scope='module')
+def clip(tmp_path_factory):
+    path = tmp_path_factory.mktemp('clip') / 'bunny.mp4'
+    make_clip(path, 'bigbuckbunny.mp4', frames=8, size=(64, 112))
+    return path
+
+
+def one_line_error(capsys):
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert err[0].startswith('restore_video: error: ') and 'Traceback' not in err[0]
+    return err[0]
+
+
+def empty_video(path):
+    with av.open(str(path), 'w') as c:
+        s = c.add_stream('libx264', rate=25)
+        s.width, s.height, s.pix_fmt = 64, 64, 'yuv420p'
+    return path
+
+
+@pytest.mark.parametrize('case', [
+    'missing', 'not_video', 'zero_frames', 'unwritable', 'no_parent', 'same_as_input',
+    'exists', 'L_vs_K', 'Q_vs_K', 'crf_for_folder', 'fps_for_video', 'crf_for_ffv1',
+    'unknown_codec', 'fp16_cpu', 'unknown_container', 'missing_checkpoint',
+    'missing_config'])
+def test_bad_input(cli, clip, tmp_path, capsys, case):
+    out = tmp_path / 'out.mp4'
+    extra = []
+    src = str(clip)
+    if case == 'missing':
+        src = str(tmp_path / 'nope.mp4')
+    elif case == 'not_video':
+        src = tmp_path / 'notes.mp4'
+        src.write_text('this is not a video\n')
+    elif case == 'zero_frames':
+        src = empty_video(tmp_path / 'empty.mp4')
+    elif case == 'unwritable':
+        out = '/sys/out.mp4'  # sysfs: no new files, even for root
+    elif case == 'no_parent':
+        out = tmp_path / 'no' / 'such' / 'out.mp4'
+    elif case == 'same_as_input':
+        out = clip
+    elif case == 'exists':
+        out.write_bytes(b'keep me')
+    elif case == 'L_vs_K':
+        extra = ['-L', '4', '-K', '2']
+    elif case == 'Q_vs_K':
+        extra = ['-Q', '4', '-K', '2']
+    elif case == 'crf_for_folder':
+        out, extra = tmp_path / 'frames', ['--crf', '18']
+    elif case == 'fps_for_video':
+        extra = ['--fps', '30']
+    elif case == 'crf_for_ffv1':
+        out, extra = tmp_path / 'out.mkv', ['--codec', 'ffv1', '--crf', '10']
+    elif case == 'unknown_codec':
+        extra = ['--codec', 'no-such-encoder']
+    elif case == 'fp16_cpu':
+        extra = ['--dtype', 'fp16']
+    elif case == 'unknown_container':
+        out = tmp_path / 'out.xyz'
+    elif case == 'missing_checkpoint':
+        extra = ['--checkpoint', str(tmp_path / 'none.pth')]
+    elif case == 'missing_config':
+        extra = ['--config', str(tmp_path / 'none.py')]
+    before = out.read_bytes() if case == 'exists' else None
+    code = cli.main([str(src), str(out), *TINY, *extra])
+    msg = one_line_error(capsys)
+    assert code != 0, msg
+    if case == 'exists':
+        assert out.read_bytes() == before and '--overwrite' in msg
+    elif case != 'same_as_input':
+        assert not __import__('os').path.exists(out)
+    assert not list(tmp_path.glob('.*restore-*'))  # no work folder left either
+
+
+def test_subprocess_one_line_and_exit_code(tmp_path):
+    """The real CLI process: exit code 2, one stderr line, nothing at OUTPUT."""
+    out = tmp_path / 'out.mp4'
+    res = subprocess.run([sys.executable, str(CLI), str(tmp_path / 'missing.mov'),
+                          str(out)], capture_output=True, text=True)
+    assert res.returncode == 2
+    assert res.stderr.strip().splitlines() == [
+        f'restore_video: error: input not found: {tmp_path / "missing.mov"}']
+    assert not out.exists()
+
+
+def test_overwrite_replaces_and_prints_plan(cli, clip, tmp_path, capsys):
+    out = tmp_path / 'out.mp4'
+    out.write_bytes(b'old')
+    assert cli.main([str(clip), str(out), *TINY, '--overwrite']) == 0
+    captured = capsys.readouterr()
+    assert captured.out.splitlines()[0].startswith('input : video')
+    assert 'RANDOM WEIGHTS' in captured.err
+    assert 'done: 8 frames' in captured.out
+    frames, _ = decode(out)
+    assert frames.shape == (8, 64, 112, 3)
+    # an empty existing folder is fine as a frame-folder OUTPUT
+    folder = tmp_path / 'frames'
+    folder.mkdir()
+    assert cli.main([str(clip), str(folder), *TINY]) == 0
+    assert sorted(p.name for p in folder.iterdir())[0] == '00000000.png'
+    assert len(list(folder.iterdir())) == 8
+    np.testing.assert_equal(len(list(tmp_path.glob('.*'))), 0)
