@@ -13,6 +13,7 @@ import json
 import os
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 
 import cv2
@@ -60,6 +61,8 @@ def _atomic_write(path, data: bytes):
 
 def main(argv=None):
     args = parse_args(argv)
+    warnings.simplefilter('ignore', FutureWarning)  # third-party import noise (diffusers)
+    warnings.simplefilter('ignore', UserWarning)
     import av
 
     import mmrestore  # noqa: F401
