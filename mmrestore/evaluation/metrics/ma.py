@@ -503,6 +503,13 @@ class MaModel:
             raise FileNotFoundError(f'Ma model file not found: {path}; {MA_MODEL_HINT}')
         try:
             model = loadmat(str(path))['model']
+        except NotImplementedError as err:  # MATLAB v7.3 (HDF5) file
+            raise ValueError(f'{path} is a MATLAB v7.3 file, which scipy cannot read; re-save '
+                             "it in MATLAB with save(..., '-v7') or use NRQM_model.mat") from err
+        except (KeyError, ValueError, OSError) as err:
+            raise ValueError(f'{path} is not a Ma/NRQM model file ({err}); '
+                             f'{MA_MODEL_HINT}') from err
+        try:
             model = model[0, 0] if model.dtype.names else _unwrap(model)
             rf_cells = np.asarray(model['rf']).ravel()
             if rf_cells.dtype == object and rf_cells.size == 1:
