@@ -1,6 +1,6 @@
 """No-reference scores of a restored video against its source (used by tools/score_video.py)."""
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Tuple, Union
+from typing import Dict, Iterator, List, Tuple, Union
 
 import av
 import cv2
