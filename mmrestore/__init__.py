@@ -9,6 +9,6 @@ from .version import __version__
 
 patch_mmengine_torch_load()
 
-from . import apis, datasets, evaluation, models  # noqa: E402,F401  (registration)
+from . import apis, datasets, engine, evaluation, models  # noqa: E402,F401  (registration)
 
 __all__ = ['__version__']

@@ -1,3 +1,4 @@
+from . import losses  # noqa: F401  (registers the offline perceptual loss)
 from .lq_skip_basicvsr_net import LQSkipBasicVSRNet
 from .unet_cleaning import UNetCleaning
 from .unet_real_basicvsr_net import UNetRealBasicVSRNet
