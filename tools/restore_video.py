@@ -28,9 +28,10 @@ def parse_args(argv=None):
                    'source has more than 8 bits)')
     p.add_argument('--config', help='model config: an MMagic training config (its '
                    'model.generator is used), a generator config, or mmagic::path/to.py '
-                   '(default: the thesis final model, 2lev_1res_wS)')
+                   '(default: the shipped default model, configs/default_lite.py)')
     p.add_argument('--checkpoint', help='weights: MMagic runner checkpoint (generator_ema '
-                   'preferred) or bare state dict (default: none yet -> random weights)')
+                   'preferred) or bare state dict (default: checkpoints/default_lite.pth '
+                   'when no --config/--cfg-options is given, else random weights)')
     p.add_argument('--cfg-options', nargs='+', default=[], metavar='KEY=VALUE',
                    help='override config entries, e.g. model.generator.mid_channels=16')
     p.add_argument('--device', default='auto', help='auto, cpu, cuda or cuda:N '

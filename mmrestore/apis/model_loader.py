@@ -5,11 +5,14 @@ import os.path as osp
 import torch
 from mmengine.config import Config
 
-# The model `tools/restore_video.py` uses without --config/--checkpoint. DEFAULT_CONFIG
-# None means the thesis's final model (2lev_1res_wS) with the generator's defaults;
-# DEFAULT_CHECKPOINT None means random weights (said loudly) until a trained one exists.
-DEFAULT_CONFIG = None
-DEFAULT_CHECKPOINT = None
+# The model `tools/restore_video.py` uses without --config, --checkpoint and
+# --cfg-options: the shipped default model (docs/default_model.md), trained here on a CPU.
+# With --cfg-options but no --config (the shipped weights would not fit a changed
+# network), or where the repository files are absent, it is the thesis's final model
+# (2lev_1res_wS) with the generator's defaults, with random weights (said loudly).
+_REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+DEFAULT_CONFIG = osp.join(_REPO, 'configs', 'default_lite.py')
+DEFAULT_CHECKPOINT = osp.join(_REPO, 'checkpoints', 'default_lite.pth')
 DEFAULT_GENERATOR = dict(type='UNetRealBasicVSRNet', cleaning_levels=2, cleaning_blocks=1,
                          cleaning_skip=True)
 
@@ -78,10 +81,11 @@ def load_generator(config=None, checkpoint=None, device='cpu', cfg_options=None)
 
     Args:
         config (str, optional): config file (see :func:`generator_config`).
-            Default: ``DEFAULT_CONFIG``.
+            Default: ``DEFAULT_CONFIG`` with ``DEFAULT_CHECKPOINT`` when neither
+            ``checkpoint`` nor ``cfg_options`` is given, else the built-in generator.
         checkpoint (str, optional): MMagic runner checkpoint (``generator_ema.`` tensors
             preferred over ``generator.``) or a bare state dict; every generator tensor
-            must be filled. Default: ``DEFAULT_CHECKPOINT``.
+            must be filled. Default: see ``config``; else random weights.
         device (str | torch.device): where the model goes. Default: 'cpu'.
         cfg_options (dict, optional): overrides merged into the config.
 
@@ -94,8 +98,10 @@ def load_generator(config=None, checkpoint=None, device='cpu', cfg_options=None)
     from mmagic.utils import register_all_modules
 
     register_all_modules(init_default_scope=False)
-    config = DEFAULT_CONFIG if config is None else config
-    checkpoint = DEFAULT_CHECKPOINT if checkpoint is None else checkpoint
+    is_default = (config is None and checkpoint is None and not cfg_options
+                  and osp.isfile(DEFAULT_CONFIG) and osp.isfile(DEFAULT_CHECKPOINT))
+    if is_default:
+        config, checkpoint = DEFAULT_CONFIG, DEFAULT_CHECKPOINT
     gen_cfg, notes = generator_config(config, cfg_options)
     if checkpoint is not None and not osp.isfile(checkpoint):
         raise ModelLoadError(f'checkpoint not found: {checkpoint}')
@@ -103,7 +109,11 @@ def load_generator(config=None, checkpoint=None, device='cpu', cfg_options=None)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
         model = _build(MODELS, gen_cfg)
-    return _fill(model, gen_cfg, notes, config, checkpoint, device)
+    model, info = _fill(model, gen_cfg, notes, config, checkpoint, device)
+    if is_default:
+        info['message'] = ('default model (no --config/--checkpoint given): '
+                           + info['message'])
+    return model, info
 
 
 def _build(registry, gen_cfg):
