@@ -1,0 +1,41 @@
+"""Export the generator of a training checkpoint as a small bare state dict.
+
+    python tools/export_generator.py work_dirs/default_lite/iter_1000.pth \\
+        checkpoints/default_lite.pth [--fp16]
+
+Keeps the ``generator_ema.`` tensors (else ``generator.``), without optimizer state or
+prefixes: what ``tools/restore_video.py --checkpoint`` and ``load_generator`` read.
+"""
+import argparse
+import os
+import sys
+
+import torch
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('checkpoint', help='MMagic runner checkpoint (iter_N.pth)')
+    parser.add_argument('out', help='output .pth file')
+    parser.add_argument('--fp16', action='store_true', help='store float16 tensors')
+    args = parser.parse_args()
+    import mmrestore  # noqa: F401  (torch>=2.6 checkpoint loading)
+    from mmrestore.models import extract_generator_state
+    from mmrestore.utils import load_checkpoint_file
+    try:
+        state, prefix = extract_generator_state(load_checkpoint_file(args.checkpoint))
+    except (OSError, TypeError, RuntimeError) as err:
+        sys.exit(f'export_generator.py: error: {err}')
+    if not prefix:
+        sys.exit(f'export_generator.py: error: no generator tensors in {args.checkpoint}')
+    state = {k: (v.half() if args.fp16 and v.is_floating_point() else v).clone()
+             for k, v in state.items()}
+    tmp = f'{args.out}.partial'
+    torch.save(state, tmp)
+    os.replace(tmp, args.out)
+    print(f'{len(state)} tensors ({prefix}*) -> {args.out} '
+          f'({os.path.getsize(args.out) / 2**20:.1f} MiB)')
+
+
+if __name__ == '__main__':
+    main()
