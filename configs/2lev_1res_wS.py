@@ -1,4 +1,5 @@
-# Thesis variant 2lev_1res_wS (table 5.3.1), stage 1: the final model (best NIQE and PI, table 5.2).
+# Thesis variant 2lev_1res_wS (table 5.3.1), stage 1:
+# the final model (best NIQE and PI, table 5.2).
 _base_ = './_base_/stage1.py'
 
 experiment_name = '2lev_1res_wS'

@@ -1,4 +1,5 @@
-# Thesis variant 3lev_1res_woS (table 5.3.1), stage 1: no skip connection over the cleaning module.
+# Thesis variant 3lev_1res_woS (table 5.3.1), stage 1:
+# no skip connection over the cleaning module.
 _base_ = './_base_/stage1.py'
 
 experiment_name = '3lev_1res_woS'

@@ -1,4 +1,5 @@
-# Thesis variant 3lev_2res_wS (table 5.3.1), stage 1: two residual blocks per level.
+# Thesis variant 3lev_2res_wS (table 5.3.1), stage 1:
+# two residual blocks per level.
 _base_ = './_base_/stage1.py'
 
 experiment_name = '3lev_2res_wS'

@@ -1,4 +1,5 @@
-# Thesis variant 4lev_1res_wS (table 5.3.1), stage 1: one more level.
+# Thesis variant 4lev_1res_wS (table 5.3.1), stage 1:
+# one more level.
 _base_ = './_base_/stage1.py'
 
 experiment_name = '4lev_1res_wS'

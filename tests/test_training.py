@@ -94,8 +94,10 @@ def test_crop_step_is_fixed_crop():
 
 def test_train_reports_missing_files_in_one_line(tmp_path):
     """No RealBasicVSR weights, no data: one line on stderr, nothing built."""
-    proc = run([sys.executable, 'tools/train.py', CONFIG, '--work-dir',
-                str(tmp_path / 'wd')], PYTHONWARNINGS='ignore')
+    proc = subprocess.run(  # from an empty folder: no checkpoints/ nor data/ there
+        [sys.executable, str(REPO / 'tools' / 'train.py'), CONFIG, '--work-dir', 'wd'],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+        env=dict(os.environ, PYTHONWARNINGS='ignore'))
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith('error: '), proc.stderr
