@@ -8,7 +8,6 @@ from mmengine import Config
 from mmengine.registry import init_default_scope
 
 import mmrestore  # noqa: F401  (registers the generator and transforms)
-import mmrestore.models.losses  # noqa: F401
 from mmagic.registry import MODELS
 from mmrestore.engine import drop_init_weights, missing_files
 
