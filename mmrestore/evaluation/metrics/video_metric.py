@@ -124,6 +124,27 @@ class VideoFrameMetric(BaseMetric):
     """
 
     metric_names: Sequence[str] = ()
+    # MMagic's MultiTestLoop/MultiValLoop ask every metric for a sampler: these metrics
+    # score the original model on the test dataloader, like BaseSampleWiseMetric.
+    SAMPLER_MODE = 'normal'
+    sample_model = 'orig'
+
+    def prepare(self, module, dataloader) -> None:
+        """Remember the dataset size (MMagic's loops call ``evaluate()`` without it)."""
+        self.size = len(dataloader.dataset)
+
+    def evaluate(self, size: Optional[int] = None) -> Dict[str, float]:
+        """MMEngine's evaluator passes ``size``; MMagic's loops rely on :meth:`prepare`."""
+        if size is None:
+            size = getattr(self, 'size', None)
+            if size is None:
+                raise RuntimeError(f'{type(self).__name__}.evaluate() needs the dataset '
+                                   'size: call prepare() first or pass size')
+        return super().evaluate(size)
+
+    def get_metric_sampler(self, model, dataloader, metrics):
+        """Iterate the test dataloader itself (MMagic's loop interface)."""
+        return dataloader
 
     def __init__(self,
                  pred_key: str = 'pred_img',
