@@ -103,8 +103,13 @@ def load_generator(config=None, checkpoint=None, device='cpu', cfg_options=None)
     if is_default:
         config, checkpoint = DEFAULT_CONFIG, DEFAULT_CHECKPOINT
     gen_cfg, notes = generator_config(config, cfg_options)
-    if checkpoint is not None and not osp.isfile(checkpoint):
-        raise ModelLoadError(f'checkpoint not found: {checkpoint}')
+    if checkpoint is not None:
+        if not osp.isfile(checkpoint):
+            raise ModelLoadError(f'checkpoint not found: {checkpoint}')
+        # the checkpoint fills every tensor: training-time initialisations are not needed
+        for key in [k for k, v in gen_cfg.items() if k.endswith('pretrained') and v]:
+            gen_cfg[key] = None
+            notes.append(f'{key} not needed with --checkpoint')
     # Fixed seed: untrained weights are the same in every process and every (resumed) run
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)

@@ -311,9 +311,8 @@ class VideoRestorer:
             for line in self.plan_lines():
                 logger.info(line)
             if self.model_info['random_weights']:
-                logger.warning('RANDOM WEIGHTS: no --checkpoint and no default checkpoint '
-                               'yet; the output shows an untrained network, not a '
-                               'restoration')
+                logger.warning('RANDOM WEIGHTS: no --checkpoint for this model; the output '
+                               'shows an untrained network, not a restoration')
         total = sum(b - a for a, b in (self.segments[i] for i in mine))
         done = total - sum(b - a for a, b in (self.segments[i] for i in todo))
         progress = Progress(total, done, enabled=self.rank == 0, tty=self.progress_mode)
@@ -348,6 +347,7 @@ class VideoRestorer:
                         summary['fps'], self.output)
         if dist:
             tdist.barrier()
+            tdist.destroy_process_group()
         return summary
 
     def _restore_segment(self, i, source, runner, progress):

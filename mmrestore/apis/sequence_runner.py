@@ -111,13 +111,13 @@ class SequenceRunner:
     def _forward(self, frames):
         """One pass: list of (h, w, 3) arrays -> (t, 3, H, W) float32 on the device."""
         self.stats['passes'] += 1
-        arr = np.stack(frames)
-        scale = 255. if arr.dtype == np.uint8 else 65535.
-        if arr.dtype == np.uint16:  # torch has no uint16 arithmetic on every device
-            arr = arr.astype(np.int32)
-        x = torch.from_numpy(arr).to(self.device, non_blocking=True)
-        x = x.permute(0, 3, 1, 2).float().div_(scale)
-        h, w = x.shape[-2:]
+        scale = 255. if frames[0].dtype == np.uint8 else 65535.
+        h, w = frames[0].shape[:2]
+        # frame by frame to the device: no (t, h, w, 3) copy of a 4K pass in host memory
+        x = torch.empty((len(frames), 3, h, w), dtype=torch.float32, device=self.device)
+        for i, frame in enumerate(frames):
+            x[i] = torch.from_numpy(frame).to(self.device).permute(2, 0, 1).float()
+        x.div_(scale)
         if self.downscale > 1:
             size = (max(1, round(h / self.downscale)), max(1, round(w / self.downscale)))
             x = F.interpolate(x, size=size, mode='bilinear', align_corners=False)
@@ -148,5 +148,8 @@ class SequenceRunner:
         """(t, 3, h, w) float in [0, 1] -> list of (h, w, 3) arrays of ``dtype``."""
         scale = 255. if dtype == np.uint8 else 65535.
         q = out.clamp_(0, 1).mul_(scale).round_().permute(0, 2, 3, 1)
-        q = q.to(torch.uint8 if dtype == np.uint8 else torch.int32).cpu().numpy()
-        return list(q.astype(dtype, copy=False))
+        try:
+            q = q.to(torch.uint8 if dtype == np.uint8 else torch.uint16).cpu().numpy()
+        except (RuntimeError, TypeError):  # a device without uint16 casts
+            q = q.to(torch.int32).cpu().numpy().astype(dtype)
+        return list(q)
