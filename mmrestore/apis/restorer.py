@@ -27,6 +27,7 @@ import torch
 
 from .model_loader import describe_device, load_generator
 from .progress import Progress, format_seconds
+from .background_io import BackgroundWorker, FramePrefetcher
 from .sequence_runner import DTYPES, ModelInputError, SequenceRunner
 from .video_io import (IMAGE_EXTS, FrameSource, SegmentWriter, VideoIOError, choose_encoder,
                        is_video_path, join_segments, probe_source, write_png)
@@ -59,6 +60,12 @@ class RestoreSettings:
         fps (float, optional): frame rate of a frame-folder input. Default: 25.
         overwrite (bool): replace an existing OUTPUT. Default: False.
         keep_work (bool): keep the work folder after success. Default: False.
+        background_io (bool): decode ahead and encode behind the model in background
+            threads (same output; at most Q decoded frames). Default: True.
+        reuse (bool): reuse cleaned frames and SPyNet flows of overlapping passes within
+            a segment (see ``SequenceRunner``). Default: True.
+        compile (bool): ``torch.compile`` the generator's sub-networks (CUDA only).
+            Default: False.
     """
     config: str = None
     checkpoint: str = None
@@ -75,6 +82,9 @@ class RestoreSettings:
     fps: float = None
     overwrite: bool = False
     keep_work: bool = False
+    background_io: bool = True
+    reuse: bool = True
+    compile: bool = False
 
 
 def dist_env():
@@ -194,6 +204,8 @@ def work_key(input_path, info, s, kind, encoder):
                L=s.max_seq_len, Q=s.chunk_frames, K=s.overlap, dtype=s.dtype,
                downscale=s.downscale, fps=s.fps, kind=kind,
                encoder=asdict(encoder) if encoder else None)
+    if s.compile:  # compiled kernels round differently
+        key['compile'] = True
     blob = json.dumps(key, sort_keys=True, default=str).encode()
     return hashlib.sha1(blob).hexdigest()[:12]
 
@@ -317,14 +329,28 @@ class VideoRestorer:
         done = total - sum(b - a for a, b in (self.segments[i] for i in todo))
         progress = Progress(total, done, enabled=self.rank == 0, tty=self.progress_mode)
         runner = SequenceRunner(self.model, self.device, self.s.max_seq_len, self.s.overlap,
-                                self.s.dtype, self.s.downscale)
+                                self.s.dtype, self.s.downscale, reuse=self.s.reuse,
+                                compile=self.s.compile)
         source = FrameSource(self.info)
+        prefetcher = writer = None
+        if self.s.background_io:
+            # decoded frames: a pass in use (<= L) + the queue (Q - L) <= Q
+            prefetcher = FramePrefetcher(source, [self.windows[i] for i in todo],
+                                         self.s.chunk_frames - self.s.max_seq_len)
+            writer = BackgroundWorker(depth=self.s.max_seq_len)
         try:
             for i in todo:
-                self._restore_segment(i, source, runner, progress)
+                self._restore_segment(i, prefetcher or source, runner, progress, writer)
+            if writer is not None:
+                writer.finish()
+                writer = None
         except (ModelInputError, VideoIOError) as exc:
             raise RestoreError(str(exc)) from None
         finally:
+            if writer is not None:
+                writer.cancel()
+            if prefetcher is not None:
+                prefetcher.close()
             source.close()
             progress.close()
         if dist:
@@ -350,24 +376,29 @@ class VideoRestorer:
             tdist.destroy_process_group()
         return summary
 
-    def _restore_segment(self, i, source, runner, progress):
+    def _restore_segment(self, i, source, runner, progress, worker=None):
+        """Restore segment ``i`` into its file; with ``worker``, writing runs there."""
         (a, b), (wa, wb) = self.segments[i], self.windows[i]
         frames = source.window(wa, wb)
         final = self.segment_path(i)
         part = final + '.part' + ('.mkv' if self.kind == 'video' else '')
+        call = worker.submit if worker is not None else (lambda fn, *args: fn(*args))
         _remove(part)
         if self.kind == 'video':
             writer = SegmentWriter(part, self.info, self.encoder)
-            for rgb in runner.run(frames, a - wa, b - wa):
-                writer.write(rgb)
-                progress.update()
-            writer.close()
+            write = writer.write
         else:
             os.makedirs(part)
-            for j, rgb in enumerate(runner.run(frames, a - wa, b - wa)):
-                write_png(osp.join(part, f'{a + j:08d}.png'), rgb)
-                progress.update()
-        os.replace(part, final)
+            names = iter(osp.join(part, f'{j:08d}.png') for j in range(a, b))
+            write = lambda rgb: write_png(next(names), rgb)  # noqa: E731
+        # reuse within the segment only: a segment's frames never depend on the segment
+        # before it, so a resumed run writes what an uninterrupted one does
+        for rgb in runner.run(frames, a - wa, b - wa):
+            call(write, rgb)
+            progress.update()
+        if self.kind == 'video':
+            call(writer.close)
+        call(os.replace, part, final)
 
     def _join(self):
         """Segments -> temporary OUTPUT in the work folder -> rename; drop the work."""

@@ -35,9 +35,17 @@ class SequenceRunner:
         downscale (int): resize inputs by 1/S first (bilinear, as cv2.INTER_LINEAR in the
             thesis) for x``S`` super-resolution models; outputs must then have the
             input's size (else they are resized bicubically to it). Default: 1.
+        reuse (bool): fast path for models with ``forward_cached`` (the thesis
+            generator): frames cleaned, and SPyNet flows computed, by the previous pass
+            are reused by the next one over their overlap (and across :meth:`run` calls
+            given ``offset``). Same output up to float rounding of differently batched
+            convolutions (at most 1 code value seen on 16-bit outputs). Default: False.
+        compile (bool): ``torch.compile`` the heavy sub-networks (CUDA only; ignored
+            with a warning elsewhere). Default: False.
     """
 
-    def __init__(self, model, device, max_seq_len=30, overlap=4, dtype='fp32', downscale=1):
+    def __init__(self, model, device, max_seq_len=30, overlap=4, dtype='fp32', downscale=1,
+                 reuse=False, compile=False):
         if max_seq_len < 1 or overlap < 0 or downscale < 1:
             raise ValueError('need max_seq_len >= 1, overlap >= 0, downscale >= 1')
         if max_seq_len <= 2 * overlap:
@@ -50,26 +58,45 @@ class SequenceRunner:
         self.channels_last = self.device.type == 'cuda' and dtype != 'fp32'
         if self.channels_last:  # NHWC tensor-core kernels for half-precision convs
             model.to(memory_format=torch.channels_last)
+        if compile:
+            if self.device.type == 'cuda':
+                compile_model(model)
+            else:
+                logger.warning('torch.compile is used on CUDA only; running eagerly')
+        self.reuse = reuse and hasattr(model, 'forward_cached')
+        self.cache = {}  # frame key -> cleaned frame / flows, see forward_cached
+        self._offset = 0
 
-    def run(self, frames, lo=0, hi=None):
+    def run(self, frames, lo=0, hi=None, offset=None):
         """Yield restored frames ``lo .. hi-1`` of ``frames`` one by one.
 
         Args:
-            frames (list[np.ndarray]): RGB ``(h, w, 3)`` uint8/uint16 frames of a window;
-                those outside ``[lo, hi)`` serve as context only.
+            frames (Sequence[np.ndarray]): RGB ``(h, w, 3)`` uint8/uint16 frames of a
+                window (a list, or a lazy sequence with ``release(i)``, called once
+                frames before ``i`` are no longer needed); those outside ``[lo, hi)``
+                serve as context only.
             lo, hi (int): the core range to restore. Default: all frames.
+            offset (int, optional): index of ``frames[0]`` in the video: cleaned frames
+                and flows of the previous call's overlap are then reused. Default: None
+                (nothing is reused from earlier calls).
 
         Yields:
             np.ndarray: restored ``(h, w, 3)`` frames of the input's dtype, in order.
         """
         hi = len(frames) if hi is None else hi
+        if offset is None:
+            self.cache.clear()
+        self._offset = offset or 0
         pos = lo
         while pos < hi:
             length = self.max_seq_len
             k = min(self.overlap, (length - 1) // 2)
             end = min(pos + length - 2 * k, hi)
+            if hasattr(frames, 'release'):
+                frames.release(pos - self.overlap)
             try:
-                outputs = self._guarded(frames, pos, end, length)
+                with torch.inference_mode():
+                    outputs = self._guarded(frames, pos, end, length)
             except torch.OutOfMemoryError:
                 if length == 1:
                     raise
@@ -82,14 +109,17 @@ class SequenceRunner:
             yield from outputs
             pos = end
 
-    def _guarded(self, frames, lo, hi, length):
+    def _guarded(self, frames, lo, hi, length, reuse=True):
         """Outputs of core ``[lo, hi)`` with passes of ``length``; halve on non-finite."""
         k = min(self.overlap, (length - 1) // 2)
         a, b = max(0, lo - k), min(len(frames), hi + k)
-        out = self._forward(frames[a:b])
+        part = frames[a:b]
+        keys = list(range(self._offset + a, self._offset + b)) if reuse else None
+        out = self._forward(part, keys)
         core = out[lo - a:hi - a]
         if torch.isfinite(core).all():
-            return self._to_numpy(core, frames[0].dtype)
+            return self._to_numpy(core, part[0].dtype)
+        self.cache.clear()  # may hold the non-finite values: recompute without reuse
         if length == 1:
             self.stats['fallback_frames'] += 1
             logger.warning('output not finite even for a single frame: the input frame '
@@ -103,13 +133,15 @@ class SequenceRunner:
         while pos < hi:
             kk = min(self.overlap, (shorter - 1) // 2)
             end = min(pos + shorter - 2 * kk, hi)
-            results.extend(self._guarded(frames, pos, end, shorter))
+            results.extend(self._guarded(frames, pos, end, shorter, reuse=False))
             pos = end
         return results
 
-    @torch.no_grad()
-    def _forward(self, frames):
-        """One pass: list of (h, w, 3) arrays -> (t, 3, H, W) float32 on the device."""
+    def _forward(self, frames, keys=None):
+        """One pass: list of (h, w, 3) arrays -> (t, 3, H, W) float32 on the device.
+
+        ``keys`` (video frame indices) enable the reuse of cleaned frames and flows.
+        """
         self.stats['passes'] += 1
         scale = 255. if frames[0].dtype == np.uint8 else 65535.
         h, w = frames[0].shape[:2]
@@ -127,7 +159,11 @@ class SequenceRunner:
                     if self.dtype != 'fp32' else nullcontext())
         with autocast:
             try:
-                out = self.model(x.unsqueeze(0))
+                if self.reuse and keys is not None:
+                    self._prune(keys[0])
+                    out = self.model.forward_cached(x.unsqueeze(0), keys, self.cache)
+                else:
+                    out = self.model(x.unsqueeze(0))
             except AssertionError as exc:  # e.g. BasicVSR's "at least 64 pixels"
                 raise ModelInputError(f'the model refused {x.shape[-1]}x{x.shape[-2]} '
                                       f'frames: {exc}') from None
@@ -143,6 +179,12 @@ class SequenceRunner:
             out = F.interpolate(out, size=(h, w), mode='bicubic', align_corners=False)
         return out
 
+    def _prune(self, first):
+        """Drop cached cleaned frames and flows of frames before ``first``."""
+        for name, table in self.cache.items():
+            for key in [k for k in table if (k[0] if name == 'flow' else k) < first]:
+                del table[key]
+
     @staticmethod
     def _to_numpy(out, dtype):
         """(t, 3, h, w) float in [0, 1] -> list of (h, w, 3) arrays of ``dtype``."""
@@ -153,3 +195,31 @@ class SequenceRunner:
         except (RuntimeError, TypeError):  # a device without uint16 casts
             q = q.to(torch.int32).cpu().numpy().astype(dtype)
         return list(q)
+
+
+def compile_model(model, backend='inductor'):
+    """``torch.compile`` the per-frame sub-networks of a generator in place.
+
+    The generators loop over time in Python, so the whole forward would be unrolled and
+    recompiled for every pass length; the convolutional pieces that carry the work are
+    compiled instead (``nn.Module.compile`` keeps parameter names). Other models are
+    compiled whole.
+
+    Args:
+        model (nn.Module): e.g. ``UNetRealBasicVSRNet`` or ``RealBasicVSRNet``.
+        backend (str): ``torch.compile`` backend. Default: 'inductor'.
+
+    Returns:
+        list[str]: names of the compiled modules.
+    """
+    net = getattr(model, 'basicvsr', None)
+    if net is None:
+        model.compile(backend=backend)
+        return ['']
+    names = [n for n in ('cleaning', 'image_cleaning') if hasattr(model, n)]
+    names += [f'basicvsr.{n}' for n in ('spynet', 'backward_resblocks', 'forward_resblocks',
+                                        'fusion', 'upsample1', 'upsample2', 'conv_hr',
+                                        'conv_last') if hasattr(net, n)]
+    for name in names:
+        model.get_submodule(name).compile(backend=backend, dynamic=False)
+    return names

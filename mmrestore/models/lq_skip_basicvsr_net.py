@@ -61,20 +61,26 @@ class LQSkipBasicVSRNet(BasicVSRNet):
         out = self.lrelu(self.conv_hr(out))
         return self.conv_last(out) + skip
 
-    def forward(self, lrs, lqs=None):
+    def forward(self, lrs, lqs=None, flows=None):
         """Restore a sequence.
 
         Args:
             lrs (Tensor): (cleaned) low-resolution frames ``(n, t, 3, h, w)``.
             lqs (Tensor, optional): full-size LQ frames ``(n, t, 3, 4h, 4w)`` used as the
                 image skip; ``None`` uses the bilinear x4 upsampling of ``lrs``.
+            flows (tuple[Tensor, Tensor], optional): precomputed ``(flows_forward,
+                flows_backward)``, each ``(n, t-1, 2, h, w)`` as :meth:`compute_flow`
+                returns them (the fast path reuses flows of overlapping passes).
+                Default: None (computed here).
 
         Returns:
             Tensor: ``(n, t, 3, 4h, 4w)``.
         """
         n, t, _, h, w = lrs.size()
-        self.check_if_mirror_extended(lrs)
-        flows_forward, flows_backward = self.compute_flow(lrs)
+        if flows is None:
+            self.check_if_mirror_extended(lrs)
+            flows = self.compute_flow(lrs)
+        flows_forward, flows_backward = flows
         if flows_forward is None:  # mirror-extended input: reuse the backward flows
             flows_forward = flows_backward.flip(1)
         feats_backward = self.backward_propagate(lrs, flows_backward)

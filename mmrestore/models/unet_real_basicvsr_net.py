@@ -130,3 +130,48 @@ class UNetRealBasicVSRNet(BaseModule):
         if return_lqs:
             return outputs, cleaned[..., :-(-h // 4), :-(-w // 4)]
         return outputs
+
+    def forward_cached(self, lqs, keys, cache):
+        """Restore a sequence reusing the work of earlier, overlapping calls (fast path).
+
+        Cleaning is per frame and a SPyNet flow depends only on its frame pair, so a
+        frame already cleaned, or a pair whose flows were already computed, by an earlier
+        pass is taken from ``cache`` instead of being recomputed. The result equals
+        :meth:`forward` up to the float rounding of differently batched convolutions.
+        With ``dynamic_refine_thres`` (a threshold over all frames of the call) it is
+        plain :meth:`forward`.
+
+        Args:
+            lqs (Tensor): LQ frames ``(1, t, 3, H, W)`` in [0, 1].
+            keys (list): one hashable id per frame (e.g. its index in the video); equal
+                keys must mean equal frames.
+            cache (dict): filled here: ``'clean'``: key -> ``(3, h, w)`` cleaned frame;
+                ``'flow'``: (key_i, key_i+1) -> (forward, backward) flows ``(2, h, w)``,
+                ``h, w`` = padded ``H/4, W/4``. The caller prunes it.
+
+        Returns:
+            Tensor: ``(1, t, 3, H, W)``.
+        """
+        if self.dynamic_refine_thres is not None or lqs.size(0) != 1:
+            return self.forward(lqs)
+        h, w = lqs.shape[-2:]
+        padded = self.pad(lqs)
+        cleaned_of = cache.setdefault('clean', {})
+        new = [i for i, k in enumerate(keys) if k not in cleaned_of]
+        if new:
+            for i, frame in zip(new, self.clean(padded[:, new])[0]):
+                cleaned_of[keys[i]] = frame
+        cleaned = torch.stack([cleaned_of[k] for k in keys]).unsqueeze(0)
+
+        flow_of = cache.setdefault('flow', {})
+        pairs = list(zip(keys[:-1], keys[1:]))
+        new = [i for i, pair in enumerate(pairs) if pair not in flow_of]
+        if new:
+            first, second = cleaned[0, new], cleaned[0, [i + 1 for i in new]]
+            spynet = self.basicvsr.spynet
+            for i, fwd, bwd in zip(new, spynet(second, first), spynet(first, second)):
+                flow_of[pairs[i]] = (fwd, bwd)
+        size = cleaned.shape[-2:]
+        flows = [torch.stack([flow_of[p][j] for p in pairs]).unsqueeze(0) if pairs else
+                 cleaned.new_zeros(1, 0, 2, *size) for j in (0, 1)]
+        return self.basicvsr(cleaned, padded, flows=flows)[..., :h, :w]
