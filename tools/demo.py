@@ -55,8 +55,8 @@ def write_clip(frames, path, fps=25):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--out', default=str(REPO / 'work_dirs' / 'demo'))
-    parser.add_argument('--frames', type=int, default=30,
-                        help='clip length (default: 30, max 37)')
+    parser.add_argument('--frames', type=int, default=20,
+                        help='clip length (default: 20, max 37)')
     args = parser.parse_args()
     if not 1 <= args.frames <= 37:
         sys.exit('demo.py: error: --frames must be in 1..37 (one scene of the tail)')
