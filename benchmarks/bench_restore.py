@@ -6,6 +6,7 @@ RealBasicVSR baseline). In one process, interleaved round by round, it times:
 
   * ours, fast path     ``restore_video`` (decode/encode threads, reuse of cleaned frames
                         and SPyNet flows over pass overlaps, inference_mode);
+  * ours, threads only  the same with ``reuse=False`` (decode/encode threads alone);
   * ours, plain         ``restore_video`` with ``background_io=False, reuse=False``;
   * MMagic inferencer   ``VideoRestorationInferencer`` running ``RealBasicVSR`` of the
                         same width on the 1/4 clip, writing the 1080p video;
@@ -108,7 +109,7 @@ class Timers:
                 setattr(owner, name, fn)
 
 
-def ours(src, out, args, fast, timers=None):
+def ours(src, out, args, background, reuse, timers=None):
     opts = {'model.generator.mid_channels': args.mid_channels,
             'model.generator.num_propagation_blocks': args.blocks,
             'model.generator.realbasicvsr_pretrained': None,
@@ -116,8 +117,8 @@ def ours(src, out, args, fast, timers=None):
     settings = RestoreSettings(config=str(REPO / 'configs' / args.config),
                                cfg_options=opts, device=args.device, dtype=args.dtype,
                                max_seq_len=args.max_seq_len, chunk_frames=args.chunk_frames,
-                               overlap=args.overlap, overwrite=True, background_io=fast,
-                               reuse=fast, compile=fast and args.compile)
+                               overlap=args.overlap, overwrite=True, background_io=background,
+                               reuse=reuse, compile=background and args.compile)
     with timers.installed() if timers else contextlib.nullcontext():
         t0 = time.perf_counter()
         restore_video(src, out, settings, progress=False)
@@ -132,7 +133,8 @@ def build_inferencer(args):
                               'real_basicvsr/realbasicvsr_wogan-c64b20-2x30x8_8xb2-lr1e-4-'
                               '300k_reds.py'))
     cfg.model.generator.update(mid_channels=args.mid_channels,
-                               num_propagation_blocks=args.blocks, num_cleaning_blocks=args.blocks, spynet_pretrained=None,
+                               num_propagation_blocks=args.blocks,
+                               num_cleaning_blocks=args.blocks, spynet_pretrained=None,
                                dynamic_refine_thres=255)  # a single cleaning pass
     return VideoRestorationInferencer(cfg, None, device=args.device,
                                       extra_parameters=dict(max_seq_len=args.max_seq_len))
@@ -171,7 +173,8 @@ def main(argv=None):
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     h, w = map(int, args.size.lower().split('x'))
-    rows = {'ours, fast path': [], 'ours, plain': [], 'MMagic inferencer (1/4 input)': []}
+    rows = {'ours, fast path': [], 'ours, threads only': [], 'ours, plain': [],
+            'MMagic inferencer (1/4 input)': []}
     with tempfile.TemporaryDirectory() as tmp:
         src, quarter = make_clips(tmp, args.frames, (h, w))
         out = osp.join(tmp, 'out.mp4')
@@ -183,8 +186,9 @@ def main(argv=None):
               f'rounds {args.rounds}', flush=True)
         timers = Timers()
         for r in range(args.rounds):  # interleaved: machine load hits all alike
-            rows['ours, fast path'].append(ours(src, out, args, True))
-            rows['ours, plain'].append(ours(src, out, args, False, timers))
+            rows['ours, fast path'].append(ours(src, out, args, True, True))
+            rows['ours, threads only'].append(ours(src, out, args, True, False))
+            rows['ours, plain'].append(ours(src, out, args, False, False, timers))
             os.remove(out)
             rows['MMagic inferencer (1/4 input)'].append(mmagic_path(inferencer, quarter, out))
             print(f'round {r + 1}: ' + ', '.join(f'{k} {v[-1]:.1f} s' for k, v in rows.items()),
@@ -199,7 +203,8 @@ def main(argv=None):
     base = med['MMagic inferencer (1/4 input)']
     print(f'\nfast / MMagic inferencer: {med["ours, fast path"] / base:.2f}x '
           f'(target >= 2x); plain / MMagic: {med["ours, plain"] / base:.2f}x; '
-          f'fast / plain: {med["ours, fast path"] / med["ours, plain"]:.2f}x')
+          f'fast / plain: {med["ours, fast path"] / med["ours, plain"]:.2f}x; threads only / '
+          f'plain: {med["ours, threads only"] / med["ours, plain"]:.2f}x')
     total = sum(timers.t.values())
     print('plain path time shares (sum of rounds): ' + ', '.join(
         f'{k} {v / total:.1%}' for k, v in timers.t.items()))
