@@ -130,3 +130,12 @@ def test_overwrite_replaces_and_prints_plan(cli, clip, tmp_path, capsys):
     assert sorted(p.name for p in folder.iterdir())[0] == '00000000.png'
     assert len(list(folder.iterdir())) == 8
     np.testing.assert_equal(len(list(tmp_path.glob('.*'))), 0)
+
+
+def test_cli_main_restores_the_logger(cli, tmp_path):
+    """main() is callable in-process and leaves the restorer's logger as it found it."""
+    import logging
+    log = logging.getLogger('mmrestore.restore')
+    before = log.handlers[:], log.propagate, log.level
+    assert cli.main([str(tmp_path / 'missing.mp4'), str(tmp_path / 'o.mp4')]) == 2
+    assert (log.handlers[:], log.propagate, log.level) == before

@@ -72,10 +72,21 @@ def cfg_options(items):
 
 
 def main(argv=None):
+    """Run the CLI; callable in-process (logger and warning filters are restored)."""
     args = parse_args(argv)
+    log = logging.getLogger('mmrestore.restore')
+    saved = log.handlers[:], log.propagate, log.level
+    with warnings.catch_warnings():
+        try:
+            return _run(args, log)
+        finally:
+            log.handlers[:], log.propagate = saved[0], saved[1]
+            log.setLevel(saved[2])
+
+
+def _run(args, log):
     rank = int(os.environ.get('RANK', 0))
     warnings.filterwarnings('ignore')  # third-party import chatter; our warnings log
-    log = logging.getLogger('mmrestore.restore')
     log.handlers.clear()
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter('%(levelname)s: %(message)s'))

@@ -1,4 +1,5 @@
+from .low_light_grain import RandomLowLightGrain
 from .low_light_noise import RandomLowLightNoise
 from .same_size_resize import SameSizeResize
 
-__all__ = ['RandomLowLightNoise', 'SameSizeResize']
+__all__ = ['RandomLowLightGrain', 'RandomLowLightNoise', 'SameSizeResize']
