@@ -46,7 +46,9 @@ demo: setup
 	$(PY) tools/demo.py
 
 bench: setup
-	$(PY) benchmarks/bench_models.py
+	$(PY) benchmarks/bench_models.py --size 256x448 --frames 5 --repeats 2 --threads 1
+	$(PY) benchmarks/bench_restore.py --frames 12 --max-seq-len 8 --overlap 2 --chunk-frames 12
+	$(PY) benchmarks/bench_restore_memory.py
 
 clean-venv:
 	rm -rf $(VENV)

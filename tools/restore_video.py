@@ -56,6 +56,8 @@ def parse_args(argv=None):
                    'baselines (BasicVSR, RealBasicVSR: 4), output keeps the input size')
     p.add_argument('--fps', type=float, help='frame rate of a frame-folder INPUT '
                    '(default: 25)')
+    p.add_argument('--compile', action='store_true',
+                   help='torch.compile the generator (CUDA only; ignored with a warning elsewhere)')
     p.add_argument('--overwrite', action='store_true', help='replace an existing OUTPUT')
     p.add_argument('--keep-work', action='store_true', help='keep the work folder of '
                    'segments after success')
@@ -106,7 +108,7 @@ def _run(args, log):
             max_seq_len=args.max_seq_len, chunk_frames=args.chunk_frames,
             overlap=args.overlap, dtype=args.dtype, codec=args.codec, crf=args.crf,
             preset=args.preset, downscale=args.downscale, fps=args.fps,
-            overwrite=args.overwrite, keep_work=args.keep_work)
+            overwrite=args.overwrite, keep_work=args.keep_work, compile=args.compile)
         progress = {'auto': None, 'bar': True, 'log': False}[args.progress]
         restore_video(args.input, args.output, settings, progress=progress)
     except KeyboardInterrupt:
