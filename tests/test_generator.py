@@ -184,7 +184,9 @@ def test_missing_weights_are_a_clear_error(tmp_path):
 
 
 def test_built_from_registry():
-    model = MODELS.build(dict(type='UNetRealBasicVSRNet', **SMALL, cleaning_levels=2))
+    from mmengine.registry import DefaultScope
+    with DefaultScope.overwrite_default_scope('mmagic'):  # as in an MMagic runner
+        model = MODELS.build(dict(type='UNetRealBasicVSRNet', **SMALL, cleaning_levels=2))
     assert isinstance(model, UNetRealBasicVSRNet)
     assert isinstance(model.basicvsr, LQSkipBasicVSRNet)
 
