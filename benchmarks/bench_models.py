@@ -133,6 +133,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     torch.set_num_threads(args.threads)
+    # random weights can drive activations into subnormal floats, which are 10-100x slower
+    # on x86 CPUs and would time the weights rather than the architecture
+    torch.set_flush_denormal(True)
     device = torch.device(args.device)
     dtype = dict(fp32=torch.float32, bf16=torch.bfloat16, fp16=torch.float16)[args.dtype]
     h, w = map(int, args.size.lower().split('x'))
