@@ -12,7 +12,10 @@ Rows:
   * each variant on the full-size input ``(t, 3, H, W)`` -> ``(t, 3, H, W)``;
   * ``RealBasicVSRNet(64, 20)`` on the same input (-> 4x larger output);
   * ``RealBasicVSRNet(64, 20)`` on the 1/4 input (-> output of our size, the thesis's
-    protocol for the baselines).
+    protocol for the baselines);
+  * ``default_lite (shipped)``: the generator of ``configs/default_lite.py``, the compact
+    model ``tools/restore_video.py`` uses by default (light full-resolution head, SPyNet
+    on 1/8 frames; not one of the thesis's variants).
 Per 5-frame sub-sequence the cleaning-module and BasicVSR times are reported separately
 (Table 5.1's columns). Weights are random: speed does not depend on them.
 """
@@ -40,7 +43,15 @@ VARIANTS = {
 }
 
 
+DEFAULT_LITE = 'default_lite (shipped)'
+
+
 def build(name):
+    if name == DEFAULT_LITE:
+        from mmrestore.apis.model_loader import DEFAULT_CONFIG, generator_config
+        cfg = dict(generator_config(DEFAULT_CONFIG)[0])
+        cfg.pop('type')
+        return UNetRealBasicVSRNet(**cfg).eval()
     if name.startswith('RealBasicVSR'):
         model = RealBasicVSRNet(64, 20, 20, dynamic_refine_thres=255)
     else:
@@ -52,7 +63,7 @@ def build(name):
 
 def model_input(name, frames):
     """RealBasicVSR on the 1/4 input gets the frames area-downsampled by 4."""
-    if name.endswith('1/4 input'):
+    if '1/4 input' in name:
         n, t, c, h, w = frames.shape
         return F.interpolate(frames.view(n * t, c, h, w), scale_factor=0.25,
                              mode='area').view(n, t, c, h // 4, w // 4)
@@ -85,6 +96,15 @@ def parts(model, x):
         sync(x.device)
         times.append(time.perf_counter() - t0)
     return times
+
+
+def gmac_per_frame(model, x):
+    """Multiply-accumulates per frame of one forward pass (convolutions, matmuls), counted
+    by ``torch.utils.flop_counter``: the work, independent of the machine's load."""
+    from torch.utils.flop_counter import FlopCounterMode
+    with torch.inference_mode(), FlopCounterMode(display=False) as counter:
+        model(x)
+    return counter.get_total_flops() / 2 / x.shape[1] / 1e9
 
 
 def _rss_mib():
@@ -139,7 +159,7 @@ def main(argv=None):
     device = torch.device(args.device)
     dtype = dict(fp32=torch.float32, bf16=torch.bfloat16, fp16=torch.float16)[args.dtype]
     h, w = map(int, args.size.lower().split('x'))
-    names = args.models or (list(VARIANTS) + ['RealBasicVSR (same input)',
+    names = args.models or (list(VARIANTS) + [DEFAULT_LITE, 'RealBasicVSR (same input)',
                                               'RealBasicVSR (1/4 input)'])
     models = {n: build(n).to(device) for n in names}
     if device.type == 'cuda':
@@ -170,6 +190,9 @@ def main(argv=None):
 
     params = {n: sum(p.numel() for p in m.parameters() if p.requires_grad)
               for n, m in models.items()}
+    gmac = {n: gmac_per_frame(models[n], model_input(n, torch.rand(1, 5, 3, h, w,
+                                                                    device=device)))
+            for n in names}
     memory = {} if args.no_memory else {
         n: peak_memory(n, (1, args.frames[0], 3, h, w), device, dtype) for n in names}
 
@@ -180,7 +203,8 @@ def main(argv=None):
         header.append(f'RBVSR same / ours ({args.frames[-1]}f)')
     if ref_quarter:
         header.append(f'RBVSR 1/4 / ours ({args.frames[-1]}f)')
-    header += ['cleaning s /5f', 'BasicVSR s /5f', f'peak MiB ({args.frames[0]}f)']
+    header += ['GMAC /frame', 'cleaning s /5f', 'BasicVSR s /5f',
+               f'peak MiB ({args.frames[0]}f)']
     print('| ' + ' | '.join(header) + ' |')
     print('|' + '---|' * len(header))
     last = f'{args.frames[-1]}f'
@@ -194,13 +218,14 @@ def main(argv=None):
             row.append(f'{statistics.median(ref_same[last]) / med:.2f}x')
         if ref_quarter:
             row.append(f'{statistics.median(ref_quarter[last]) / med:.2f}x')
+        row.append(f'{gmac[n]:.1f}')
         row.append(f'{statistics.median(s[0] for s in sub[n]):.4f}')
         row.append(f'{statistics.median(s[1] for s in sub[n]):.4f}')
         row.append(f'{memory.get(n, float("nan")):.0f}')
         print('| ' + ' | '.join(row) + ' |')
     if args.json:
         with open(args.json, 'w') as f:
-            json.dump(dict(args=vars(args), times=results, parts=sub, params=params,
+            json.dump(dict(args=vars(args), times=results, parts=sub, params=params, gmac=gmac,
                            memory_mib=memory), f, indent=1)
     return 0
 

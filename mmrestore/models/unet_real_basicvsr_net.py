@@ -41,6 +41,12 @@ class UNetRealBasicVSRNet(BaseModule):
             into the matching tensors by :meth:`init_weights`. Default: None.
         is_fix_cleaning (bool): Freeze the cleaning module (stage 2). Default: False.
         is_fix_spynet (bool): Freeze SPyNet, as RealBasicVSR and the thesis. Default: True.
+        hr_channels (int): Channels of the upsampler's full-resolution layers; 64 (the
+            default) is BasicVSR's, fewer is faster (:class:`LQSkipBasicVSRNet`).
+        flow_downscale (int): SPyNet runs on the 1/4 frames downsampled again by this
+            factor. Default: 1 (BasicVSR's).
+        hr_lq_input (bool): ``conv_hr`` also sees the full-size LQ frame, so that noise
+            finer than the 1/4 grid can be removed. Default: False (the thesis's).
     """
 
     def __init__(self,
@@ -55,6 +61,9 @@ class UNetRealBasicVSRNet(BaseModule):
                  realbasicvsr_pretrained=None,
                  is_fix_cleaning=False,
                  is_fix_spynet=True,
+                 hr_channels=64,
+                 flow_downscale=1,
+                 hr_lq_input=False,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         if spynet_pretrained is not None:
@@ -68,7 +77,8 @@ class UNetRealBasicVSRNet(BaseModule):
         self.cleaning = UNetCleaning(3, cleaning_channels, cleaning_levels,
                                      cleaning_blocks, cleaning_skip)
         self.basicvsr = LQSkipBasicVSRNet(mid_channels, num_propagation_blocks,
-                                          spynet_pretrained)
+                                          spynet_pretrained, hr_channels, flow_downscale,
+                                          hr_lq_input)
         if is_fix_cleaning:
             self.cleaning.requires_grad_(False)
         if is_fix_spynet:
@@ -168,8 +178,8 @@ class UNetRealBasicVSRNet(BaseModule):
         new = [i for i, pair in enumerate(pairs) if pair not in flow_of]
         if new:
             first, second = cleaned[0, new], cleaned[0, [i + 1 for i in new]]
-            spynet = self.basicvsr.spynet
-            for i, fwd, bwd in zip(new, spynet(second, first), spynet(first, second)):
+            flow = self.basicvsr.flow
+            for i, fwd, bwd in zip(new, flow(second, first), flow(first, second)):
                 flow_of[pairs[i]] = (fwd, bwd)
         size = cleaned.shape[-2:]
         flows = [torch.stack([flow_of[p][j] for p in pairs]).unsqueeze(0) if pairs else
