@@ -112,13 +112,17 @@ class Timers:
                 setattr(owner, name, fn)
 
 
-def ours(src, out, args, background, reuse, timers=None):
-    opts = {'model.generator.mid_channels': args.mid_channels,
-            'model.generator.num_propagation_blocks': args.blocks,
-            'model.generator.realbasicvsr_pretrained': None,
-            'model.generator.spynet_pretrained': None}
-    settings = RestoreSettings(config=str(REPO / 'configs' / args.config),
-                               cfg_options=opts, device=args.device, dtype=args.dtype,
+def ours(src, out, args, background, reuse, timers=None, shipped=False):
+    """Time ``restore_video``: the ``--config`` model at ``--mid-channels``/``--blocks``
+    with random weights, or (``shipped``) the default model with its checkpoint."""
+    opts = None if shipped else {
+        'model.generator.mid_channels': args.mid_channels,
+        'model.generator.num_propagation_blocks': args.blocks,
+        'model.generator.realbasicvsr_pretrained': None,
+        'model.generator.spynet_pretrained': None}
+    config = None if shipped else str(REPO / 'configs' / args.config)
+    settings = RestoreSettings(config=config, cfg_options=opts, device=args.device,
+                               dtype=args.dtype,
                                max_seq_len=args.max_seq_len, chunk_frames=args.chunk_frames,
                                overlap=args.overlap, overwrite=True, background_io=background,
                                reuse=reuse, compile=background and args.compile)
@@ -126,15 +130,6 @@ def ours(src, out, args, background, reuse, timers=None):
         t0 = time.perf_counter()
         restore_video(src, out, settings, progress=False)
         return time.perf_counter() - t0
-
-
-def ours_default(src, out, args):
-    settings = RestoreSettings(device=args.device, dtype=args.dtype,
-                               max_seq_len=args.max_seq_len, chunk_frames=args.chunk_frames,
-                               overlap=args.overlap, overwrite=True, compile=args.compile)
-    t0 = time.perf_counter()
-    restore_video(src, out, settings, progress=False)
-    return time.perf_counter() - t0
 
 
 def build_inferencer(args):
@@ -212,7 +207,7 @@ def main(argv=None):
                 rows['ours, plain'].append(ours(src, out, args, False, False, timers))
             if args.default_model:
                 rows['ours, shipped default model (fast path)'].append(
-                    ours_default(src, out, args))
+                    ours(src, out, args, True, True, shipped=True))
             os.remove(out)
             rows['MMagic inferencer (1/4 input)'].append(mmagic_path(inferencer, quarter, out))
             print(f'round {r + 1}: ' + ', '.join(f'{k} {v[-1]:.1f} s' for k, v in rows.items()),

@@ -22,8 +22,8 @@ class LQSkipBasicVSRNet(BasicVSRNet):
     The forward pass is split into :meth:`compute_flow`, :meth:`backward_propagate` and
     :meth:`reconstruct` so callers can reuse the pieces.
 
-    Two options, off by default (the thesis's model), trade exactness with RealBasicVSR
-    for speed in compact models (``configs/default_lite.py``); the parameter names stay:
+    Three options, off by default (the thesis's model), depart from RealBasicVSR's layers
+    for compact models (``configs/default_lite.py``); the parameter names stay:
 
     * ``hr_channels``: channels of the last, full-resolution part of the upsampler
       (``upsample2`` output, ``conv_hr``, ``conv_last``), fixed to 64 in BasicVSR. At
