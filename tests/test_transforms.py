@@ -133,3 +133,94 @@ def test_low_light_noise_options(frame):
     with pytest.raises(ValueError, match='read_noise'):
         RandomLowLightNoise(dict(shot_noise=[1e-3, 1e-2], read_noise=[0, 1e-2]),
                             keys=['img'])
+
+
+def test_low_light_grain_is_coarse_and_size_one_is_per_pixel_noise(frame):
+    """Grain of 4 px: neighbouring pixels share their noise; size 1 is exactly the
+    per-pixel noise of RandomLowLightNoise (same random draws)."""
+    params = dict(shot_noise=[6e-3, 6e-3], read_noise=[2e-2, 2e-2], gamma=2.2)
+    img = frame[:256, :256]
+
+    def noise(grain_size, cls='RandomLowLightGrain'):
+        extra = {} if grain_size is None else dict(grain_size=grain_size)
+        t = TRANSFORMS.build(dict(type=cls, params=dict(params, **extra), keys=['img']))
+        np.random.seed(3)
+        return t(dict(img=[img.copy()]))['img'][0] - img
+
+    np.testing.assert_array_equal(noise(1), noise(None, 'RandomLowLightNoise'))
+
+    def neighbour_correlation(n):
+        n = n[..., 1]
+        return np.corrcoef(n[:, :-1].ravel(), n[:, 1:].ravel())[0, 1]
+
+    assert abs(neighbour_correlation(noise(1))) < 0.1
+    assert neighbour_correlation(noise(4)) > 0.6
+    # a list of sizes is drawn from per sequence
+    t = TRANSFORMS.build(dict(type='RandomLowLightGrain',
+                              params=dict(params, grain_size=[1, 4]), keys=['img']))
+    np.random.seed(0)
+    drawn = set()
+    for _ in range(20):
+        t(dict(img=[img[:32, :32].copy()]))
+        drawn.add(t._grain)
+    assert drawn == {1, 4}
+
+
+def test_random_downscale_shrinks_whole_sequences_above_the_crop(bunny_frames, frame):
+    """One factor per sequence, log-uniform in [1, max_factor], never below min_size;
+    area interpolation; more detail per pixel after shrinking."""
+    from mmrestore.datasets.transforms import RandomDownscale
+    frames = [f.astype(np.float32) for f in bunny_frames]  # real frames, 64x112
+    h, w = frames[0].shape[:2]
+    t = TRANSFORMS.build(dict(type='RandomDownscale', keys=['gt'], max_factor=4.,
+                              min_size=24))
+    np.random.seed(1)
+    factors = []
+    for _ in range(200):
+        out = t(dict(gt=list(frames)))
+        f = out['downscale_factor']
+        factors.append(f)
+        assert 1 <= f <= h / 24 + 1e-9
+        assert len({o.shape for o in out['gt']}) == 1
+        assert min(out['gt'][0].shape[:2]) >= 24
+    factors = np.array(factors)
+    assert factors.max() == pytest.approx(h / 24)  # clamped to keep 24 rows
+    assert 0.2 < np.mean(factors < 1.5) < 0.45  # log-uniform: P(f < 1.5) = 0.29
+    np.random.seed(1)
+    out = t(dict(gt=list(frames)))
+    size = out['gt'][0].shape[1::-1]
+    np.testing.assert_array_equal(
+        out['gt'][2], cv2.resize(frames[2], size, interpolation=cv2.INTER_AREA))
+
+    def detail(img):  # mean absolute Laplacian per pixel
+        return np.abs(cv2.Laplacian(img.mean(-1), cv2.CV_32F)).mean()
+
+    big = RandomDownscale(['gt'], max_factor=4., min_size=1, prob=1.)
+    np.random.seed(0)
+    shrunk = big(dict(gt=[frame]))  # a 720p frame
+    assert shrunk['downscale_factor'] > 1.5
+    assert detail(shrunk['gt'][0]) > 1.3 * detail(frame)
+    # prob 0 or max_factor 1: untouched; single images and grey frames keep their layout
+    assert RandomDownscale(['gt'], prob=0.)(dict(gt=frames[0]))['gt'] is frames[0]
+    grey = frames[0][..., :1]
+    assert big(dict(gt=grey))['gt'].ndim == 3
+    assert RandomDownscale(['gt'], max_factor=1.)(dict(gt=[frames[0]]))['gt'][0] is frames[0]
+    with pytest.raises(ValueError, match='max_factor'):
+        RandomDownscale(['gt'], max_factor=0.5)
+
+
+def test_default_lite_stage3_pipeline_crops_shrunk_frames(tmp_path):
+    """The last stage of the default model: real frames shrunk, cropped, degraded."""
+    write_sequences(tmp_path, (270, 480))
+    cfg = Config.fromfile(str(REPO / 'configs' / 'default_lite_stage3.py'))
+    dataset = cfg.train_dataloader.dataset
+    dataset.update(data_root=str(tmp_path), num_input_frames=3)
+    assert [t['type'] for t in dataset.pipeline][2:4] == ['RandomDownscale', 'FixedCrop']
+    init_default_scope('mmagic')
+    np.random.seed(0)
+    built = DATASETS.build(dataset)
+    for i in range(4):
+        sample = built[i % len(built)]
+        lq, gt = sample['inputs'], sample['data_samples'].gt_img
+        assert lq.shape == gt.shape == (3, 3, 128, 128)
+        assert (lq.float() - gt.float()).abs().mean() > 1
