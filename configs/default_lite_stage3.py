@@ -7,11 +7,6 @@ experiment_name = 'default_lite_stage3'
 work_dir = f'./work_dirs/{experiment_name}'
 load_from = './work_dirs/default_lite_stage2/iter_1500.pth'
 
-custom_imports = dict(
-    imports=['mmrestore', 'mmrestore.datasets.transforms.low_light_grain',
-             'mmrestore.datasets.transforms.random_downscale'],
-    allow_failed_imports=False)
-
 train_pipeline = _base_.train_pipeline[:2] + [
     dict(type='RandomDownscale', keys=['gt'], max_factor=4., min_size=_base_.crop_size,
          prob=0.75)
