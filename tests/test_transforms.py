@@ -1,4 +1,6 @@
 """Training transforms on real frames: same-size pairs and low-light sensor noise."""
+import copy
+
 import cv2
 import numpy as np
 import pytest
@@ -209,18 +211,32 @@ def test_random_downscale_shrinks_whole_sequences_above_the_crop(bunny_frames, f
         RandomDownscale(['gt'], max_factor=0.5)
 
 
-def test_default_lite_stage3_pipeline_crops_shrunk_frames(tmp_path):
-    """The last stage of the default model: real frames shrunk, cropped, degraded."""
+@pytest.mark.parametrize('stage, crop, max_factor', [(3, 128, 4.), (4, 96, 6.)])
+def test_default_lite_multiscale_pipelines_crop_shrunk_frames(tmp_path, stage, crop,
+                                                              max_factor):
+    """The multi-scale stages of the default model: real frames shrunk, cropped,
+    degraded (stage 4: smaller crops, so frames shrink further, 10-frame sequences)."""
     write_sequences(tmp_path, (270, 480))
-    cfg = Config.fromfile(str(REPO / 'configs' / 'default_lite_stage3.py'))
+    cfg = Config.fromfile(str(REPO / 'configs' / f'default_lite_stage{stage}.py'))
     dataset = cfg.train_dataloader.dataset
+    assert dataset.num_input_frames == (5 if stage == 3 else 10)
     dataset.update(data_root=str(tmp_path), num_input_frames=3)
-    assert [t['type'] for t in dataset.pipeline][2:4] == ['RandomDownscale', 'FixedCrop']
+    steps = dataset.pipeline
+    assert [t['type'] for t in steps][2:4] == ['RandomDownscale', 'FixedCrop']
+    assert (steps[2]['max_factor'], steps[2]['min_size']) == (max_factor, crop)
     init_default_scope('mmagic')
     np.random.seed(0)
     built = DATASETS.build(dataset)
-    for i in range(4):
+    factors = []
+    for i in range(6):
         sample = built[i % len(built)]
         lq, gt = sample['inputs'], sample['data_samples'].gt_img
-        assert lq.shape == gt.shape == (3, 3, 128, 128)
+        assert lq.shape == gt.shape == (3, 3, crop, crop)
         assert (lq.float() - gt.float()).abs().mean() > 1
+        shrunk = copy.deepcopy(built.get_data_info(i % len(built)))
+        for transform in built.pipeline.transforms[:3]:  # up to RandomDownscale
+            shrunk = transform(shrunk)
+        factors.append(shrunk['downscale_factor'])
+        assert min(shrunk['gt'][0].shape[:2]) >= crop
+    # shrunk, but never below the crop: 270-pixel frames shrink at most 270 / crop
+    assert max(factors) > 1.5 and max(factors) <= 270 / crop + 1e-6

@@ -5,6 +5,12 @@
 
 Keeps the ``generator_ema.`` tensors (else ``generator.``), without optimizer state or
 prefixes: what ``tools/restore_video.py --checkpoint`` and ``load_generator`` read.
+
+    python tools/export_generator.py work_dirs/default_lite_spynet/iter_3000.pth \
+        work_dirs/default_lite_spynet/spynet.pth --spynet
+
+writes only the SPyNet of a checkpoint (of ``SPyNetFlowEstimator``, ``spynet.*``, or of
+a generator, ``basicvsr.spynet.*``) in the format of ``spynet_pretrained``.
 """
 import argparse
 import os
@@ -18,6 +24,8 @@ def main():
     parser.add_argument('checkpoint', help='MMagic runner checkpoint (iter_N.pth)')
     parser.add_argument('out', help='output .pth file')
     parser.add_argument('--fp16', action='store_true', help='store float16 tensors')
+    parser.add_argument('--spynet', action='store_true',
+                        help='export the SPyNet weights only (for spynet_pretrained)')
     args = parser.parse_args()
     import mmrestore  # noqa: F401  (torch>=2.6 checkpoint loading)
     from mmrestore.models import extract_generator_state
@@ -26,8 +34,11 @@ def main():
         state, prefix = extract_generator_state(load_checkpoint_file(args.checkpoint))
     except (OSError, TypeError, RuntimeError) as err:
         sys.exit(f'export_generator.py: error: {err}')
+    if args.spynet:
+        state, prefix = spynet_state(state, prefix)
     if not prefix:
-        sys.exit(f'export_generator.py: error: no generator tensors in {args.checkpoint}')
+        sys.exit(f'export_generator.py: error: no {"SPyNet" if args.spynet else "generator"} '
+                 f'tensors in {args.checkpoint}')
     state = {k: (v.half() if args.fp16 and v.is_floating_point() else v).clone()
              for k, v in state.items()}
     tmp = f'{args.out}.partial'
@@ -35,6 +46,17 @@ def main():
     os.replace(tmp, args.out)
     print(f'{len(state)} tensors ({prefix}*) -> {args.out} '
           f'({os.path.getsize(args.out) / 2**20:.1f} MiB)')
+
+
+def spynet_state(state, prefix):
+    """The SPyNet tensors of a generator or ``SPyNetFlowEstimator`` state dict, without
+    their prefix and the input normalisation buffers (``spynet_pretrained`` format)."""
+    for head in ('basicvsr.spynet.', 'spynet.'):
+        sub = {k[len(head):]: v for k, v in state.items()
+               if k.startswith(head) and k[len(head):] not in ('mean', 'std')}
+        if sub:
+            return sub, prefix + head
+    return {}, ''
 
 
 if __name__ == '__main__':

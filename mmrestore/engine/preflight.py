@@ -25,6 +25,9 @@ def _weight_files(node, path):
 def _data_dirs(dataloader, name):
     """Yield ``(config key path, folder)`` of the frame folders a dataloader reads."""
     dataset = (dataloader or {}).get('dataset') or {}
+    if dataset.get('type') == 'FramePairDataset':
+        yield f'{name}.dataset.data_root', dataset.get('data_root') or ''
+        return
     if dataset.get('type') != 'BasicFramesDataset':
         return
     root = dataset.get('data_root') or ''

@@ -6,7 +6,7 @@ from mmengine.model import BaseModule
 from mmagic.registry import MODELS
 from .lq_skip_basicvsr_net import LQSkipBasicVSRNet
 from .unet_cleaning import UNetCleaning
-from .weights import check_weights_path, load_generator_weights
+from .weights import check_weights_path, load_generator_weights, load_spynet_weights
 
 
 @MODELS.register_module()
@@ -37,6 +37,8 @@ class UNetRealBasicVSRNet(BaseModule):
             the 0-255 scale: clean again (at most 3 times) while the mean absolute
             cleaning update exceeds it. ``None`` (the thesis's final model) cleans once.
         spynet_pretrained (str, optional): SPyNet weights file. Default: None (random).
+            Loaded at construction and again after ``realbasicvsr_pretrained`` in
+            :meth:`init_weights`: it takes precedence over that checkpoint's SPyNet.
         realbasicvsr_pretrained (str, optional): RealBasicVSR (or own) checkpoint loaded
             into the matching tensors by :meth:`init_weights`. Default: None.
         is_fix_cleaning (bool): Freeze the cleaning module (stage 2). Default: False.
@@ -71,6 +73,7 @@ class UNetRealBasicVSRNet(BaseModule):
         if realbasicvsr_pretrained is not None:
             check_weights_path(realbasicvsr_pretrained, 'RealBasicVSR checkpoint')
         self.realbasicvsr_pretrained = realbasicvsr_pretrained
+        self.spynet_pretrained = spynet_pretrained
         self.dynamic_refine_thres = (None if dynamic_refine_thres is None else
                                      dynamic_refine_thres / 255.)
 
@@ -88,6 +91,8 @@ class UNetRealBasicVSRNet(BaseModule):
         super().init_weights()
         if self.realbasicvsr_pretrained is not None:
             load_generator_weights(self, self.realbasicvsr_pretrained)
+            if self.spynet_pretrained is not None:  # the named SPyNet file wins
+                load_spynet_weights(self.basicvsr.spynet, self.spynet_pretrained)
 
     def pad(self, lqs):
         """Pad ``(n, t, c, H, W)`` at the bottom/right to the cleaning size divisor."""

@@ -94,6 +94,23 @@ def load_generator_weights(model, checkpoint, prefer_ema=True, strict=False,
                 message=message)
 
 
+def load_spynet_weights(spynet, path, logger='current'):
+    """Load a SPyNet weights file (``spynet_pretrained`` format: ``basic_module.*``,
+    without the input normalisation buffers) into an already built ``SPyNet``.
+
+    Raises:
+        RuntimeError: if a ``basic_module`` tensor is missing or one is unexpected.
+    """
+    state = load_checkpoint_file(check_weights_path(path, 'SPyNet weights'))
+    state = state.get('state_dict', state)
+    missing, unexpected = spynet.load_state_dict(state, strict=False)
+    missing = [k for k in missing if k not in ('mean', 'std')]
+    if missing or unexpected:
+        raise RuntimeError(f'{path}: not SPyNet weights ({len(missing)} tensors missing, '
+                           f'{len(unexpected)} unexpected)')
+    print_log(f'Loaded SPyNet weights from {path}', logger)
+
+
 def _groups(names):
     """Summarise tensor names by their first component: 'image_cleaning.* x42'."""
     counts = {}
