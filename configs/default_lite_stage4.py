@@ -1,8 +1,9 @@
 # Fourth (last) training stage of the shipped default model: the stage-3 result with the
-# SPyNet trained on known warps (configs/default_lite_spynet.py; frozen here, as in
-# RealBasicVSR and the thesis), on 10-frame sequences (more aligned neighbours to
-# accumulate) of 96-pixel crops, so that frames shrink further (RandomDownscale up to 6x;
-# bikes' 272-pixel frames up to 2.8x instead of 2.1x). docs/default_model.md, "Stage 4".
+# SPyNet trained here (configs/default_lite_spynet.py: normal-flow initialisation, then
+# self-supervised on frame pairs; frozen here, as in RealBasicVSR and the thesis), on
+# 10-frame sequences (twice as many neighbours) of 96-pixel crops, so that frames shrink
+# further (RandomDownscale up to 6x; bikes' 272-pixel frames up to 2.8x instead of 2.1x).
+# docs/default_model.md, "Stage 4".
 _base_ = './default_lite_stage3.py'
 
 experiment_name = 'default_lite_stage4'

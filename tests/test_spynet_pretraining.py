@@ -179,3 +179,12 @@ def test_stage4_config_uses_the_trained_spynet_frozen():
     spynet_cfg = Config.fromfile(str(CONFIG))
     assert spynet_cfg.model.init == 'normal_flow'
     assert spynet_cfg.train_dataloader.dataset.data_root == cfg.train_data_root
+
+
+def test_train_reports_missing_frames_in_one_line(tmp_path):
+    proc = run(['python', 'tools/train.py', str(CONFIG), '--work-dir', str(tmp_path),
+                '--cfg-options', f'train_dataloader.dataset.data_root={tmp_path / "none"}'])
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines()[-1].startswith('error: train_dataloader.dataset.'
+                                                           'data_root: no frame folders in')
+    assert 'Traceback' not in proc.stderr
