@@ -15,7 +15,7 @@ import mmrestore  # noqa: F401  (registers the dataset and the model)
 from mmagic.models.editors.basicvsr.basicvsr_net import SPyNet
 from mmagic.models.utils import flow_warp
 from mmagic.registry import DATASETS, MODELS
-from mmrestore.models import init_spynet_normal_flow
+from mmrestore.models import init_spynet_normal_flow, init_spynet_zero_flow
 
 CONFIG = REPO / 'configs' / 'default_lite_spynet.py'
 
@@ -45,10 +45,7 @@ def end_point_error(flow, gt, border=4):
 @pytest.fixture(scope='module')
 def spynets():
     torch.manual_seed(0)
-    zero, normal = SPyNet(None), init_spynet_normal_flow(SPyNet(None))
-    for level in zero.basic_module:
-        torch.nn.init.zeros_(level.basic_module[-1].conv.weight)
-        torch.nn.init.zeros_(level.basic_module[-1].conv.bias)
+    zero, normal = init_spynet_zero_flow(SPyNet(None)), init_spynet_normal_flow(SPyNet(None))
     return dict(zero=zero.eval(), random=SPyNet(None).eval(), normal_flow=normal.eval())
 
 
@@ -124,6 +121,19 @@ def test_estimator_photometric_loss_is_lower_with_the_true_flow(tmp_path):
         wrong = model.photometric_error(ref, supp, -gt)
         losses = model(torch.stack([ref, supp], 1), mode='loss')
     assert right < 0.3 * zero and wrong > zero
+    # the training starts: the hand-set estimator, zero flow, or SPyNet's random weights
+    pair = torch.stack([ref, supp], 1)
+    flows = {}
+    for init in ('normal_flow', 'zero', 'random'):
+        estimator = MODELS.build(dict(type='SPyNetFlowEstimator', init=init))
+        estimator.init_weights()
+        with torch.no_grad():
+            flows[init] = estimator(pair)
+    assert torch.count_nonzero(flows['zero']) == 0
+    assert end_point_error(flows['normal_flow'], gt) < 0.4 * end_point_error(flows['zero'], gt)
+    assert end_point_error(flows['random'], gt) > 0.9 * end_point_error(flows['zero'], gt)
+    with pytest.raises(ValueError, match='init must be'):
+        MODELS.build(dict(type='SPyNetFlowEstimator', init='pretrained'))
     assert set(losses) == {'loss_photo', 'loss_smooth', 'photo_zero'}
     assert float(losses['photo_zero']) == pytest.approx(float(zero), rel=1e-5)
 

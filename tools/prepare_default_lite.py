@@ -56,13 +56,10 @@ def write_head(video, num_frames, folder):
 def write_spynet_init(path, seed):
     """Save seeded SPyNet weights that predict zero flow (last conv of each level zero)."""
     from mmagic.models.editors.basicvsr.basicvsr_net import SPyNet
+    from mmrestore.models import init_spynet_zero_flow
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        spynet = SPyNet(pretrained=None)
-    for level in spynet.basic_module:
-        last = level.basic_module[-1].conv
-        torch.nn.init.zeros_(last.weight)
-        torch.nn.init.zeros_(last.bias)
+        spynet = init_spynet_zero_flow(SPyNet(pretrained=None))
     os.makedirs(osp.dirname(path), exist_ok=True)
     # weights only (the input normalisation buffers are not in SPyNet's checkpoints)
     state = {k: v for k, v in spynet.state_dict().items() if k not in ('mean', 'std')}

@@ -25,10 +25,9 @@ def _weight_files(node, path):
 def _data_dirs(dataloader, name):
     """Yield ``(config key path, folder)`` of the frame folders a dataloader reads."""
     dataset = (dataloader or {}).get('dataset') or {}
-    if dataset.get('type') == 'FramePairDataset':
-        yield f'{name}.dataset.data_root', dataset.get('data_root') or ''
-        return
-    if dataset.get('type') != 'BasicFramesDataset':
+    if dataset.get('type') != 'BasicFramesDataset':  # e.g. FramePairDataset
+        if dataset.get('data_root') is not None:
+            yield f'{name}.dataset.data_root', dataset['data_root']
         return
     root = dataset.get('data_root') or ''
     for key, prefix in (dataset.get('data_prefix') or {}).items():

@@ -1,12 +1,13 @@
 from . import losses  # noqa: F401  (registers the offline perceptual loss)
 from .lq_skip_basicvsr_net import LQSkipBasicVSRNet
 from .spynet_flow_estimator import SPyNetFlowEstimator
-from .spynet_init import init_spynet_normal_flow
+from .spynet_init import init_spynet_normal_flow, init_spynet_zero_flow
 from .unet_cleaning import UNetCleaning
 from .unet_real_basicvsr_net import UNetRealBasicVSRNet
 from .weights import extract_generator_state, load_generator_weights
 
 __all__ = [
     'UNetCleaning', 'LQSkipBasicVSRNet', 'UNetRealBasicVSRNet', 'load_generator_weights',
-    'extract_generator_state', 'SPyNetFlowEstimator', 'init_spynet_normal_flow'
+    'extract_generator_state', 'SPyNetFlowEstimator', 'init_spynet_normal_flow',
+    'init_spynet_zero_flow'
 ]

@@ -5,7 +5,7 @@ from mmengine.model import BaseModel
 from mmagic.models.editors.basicvsr.basicvsr_net import SPyNet
 from mmagic.models.utils import flow_warp
 from mmagic.registry import MODELS
-from .spynet_init import init_spynet_normal_flow
+from .spynet_init import init_spynet_normal_flow, init_spynet_zero_flow
 
 
 @MODELS.register_module()
@@ -50,9 +50,7 @@ class SPyNetFlowEstimator(BaseModel):
         if self.init == 'normal_flow':
             init_spynet_normal_flow(self.spynet)
         elif self.init == 'zero':
-            for level in self.spynet.basic_module:
-                torch.nn.init.zeros_(level.basic_module[-1].conv.weight)
-                torch.nn.init.zeros_(level.basic_module[-1].conv.bias)
+            init_spynet_zero_flow(self.spynet)
 
     def photometric_error(self, ref, supp, flow):
         """Masked Charbonnier distance of ``ref`` and ``supp`` warped by ``flow``

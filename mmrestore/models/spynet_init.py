@@ -2,7 +2,7 @@
 from scratch without pre-trained weights."""
 import torch
 
-__all__ = ['init_spynet_normal_flow']
+__all__ = ['init_spynet_normal_flow', 'init_spynet_zero_flow']
 
 
 def _gaussian(sigma, size=7):
@@ -20,6 +20,17 @@ def _derivatives(sigma, size=7):
     d = x * g
     d = d / (d * x).sum()
     return g[:, None] * d[None, :], d[:, None] * g[None, :]
+
+
+@torch.no_grad()
+def init_spynet_zero_flow(spynet):
+    """Zero the last convolution of every SPyNet level: it predicts zero flow (identity
+    alignment) instead of the random flow of an untrained network. Returns ``spynet``."""
+    for level in spynet.basic_module:
+        last = level.basic_module[-1].conv
+        last.weight.zero_()
+        last.bias.zero_()
+    return spynet
 
 
 @torch.no_grad()
