@@ -1,5 +1,6 @@
 from . import losses  # noqa: F401  (registers the offline perceptual loss)
 from .lq_skip_basicvsr_net import LQSkipBasicVSRNet
+from .noise_profile import NoiseProfile
 from .spynet_flow_estimator import SPyNetFlowEstimator
 from .spynet_init import init_spynet_normal_flow, init_spynet_zero_flow
 from .unet_cleaning import UNetCleaning
@@ -9,5 +10,5 @@ from .weights import extract_generator_state, load_generator_weights
 __all__ = [
     'UNetCleaning', 'LQSkipBasicVSRNet', 'UNetRealBasicVSRNet', 'load_generator_weights',
     'extract_generator_state', 'SPyNetFlowEstimator', 'init_spynet_normal_flow',
-    'init_spynet_zero_flow'
+    'init_spynet_zero_flow', 'NoiseProfile'
 ]
