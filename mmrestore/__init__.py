@@ -1,6 +1,6 @@
 """mmrestore: an MMagic 1.x plugin restoring grainy low-light video at its own resolution.
 
-``import mmrestore`` registers its models, transforms, metrics and hooks into
+``import mmrestore`` registers its models, transforms and metrics into
 ``mmagic.registry``; configs reach them with
 ``custom_imports = dict(imports=['mmrestore'], allow_failed_imports=False)``.
 """

@@ -36,7 +36,7 @@ def make_clip(path, name='bigbuckbunny.mp4', frames=24, size=(64, 112), start=0,
                          interpolation=cv2.INTER_AREA)
         written.append(rgb)
         f = av.VideoFrame.from_ndarray(rgb, format='rgb24').reformat(format=pix_fmt)
-        f.pts, f.time_base = frame.pts - (0 if start == 0 else 0), frame.time_base
+        f.pts, f.time_base = frame.pts, frame.time_base
         out.mux(vout.encode(f))
         if len(written) == frames:
             end_time = frame.pts * frame.time_base

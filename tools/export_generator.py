@@ -6,7 +6,7 @@
 Keeps the ``generator_ema.`` tensors (else ``generator.``), without optimizer state or
 prefixes: what ``tools/restore_video.py --checkpoint`` and ``load_generator`` read.
 
-    python tools/export_generator.py work_dirs/default_lite_spynet/iter_3000.pth \
+    python tools/export_generator.py work_dirs/default_lite_spynet/iter_1000.pth \
         work_dirs/default_lite_spynet/spynet.pth --spynet
 
 writes only the SPyNet of a checkpoint (of ``SPyNetFlowEstimator``, ``spynet.*``, or of

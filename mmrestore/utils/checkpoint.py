@@ -11,9 +11,6 @@ import functools
 
 import torch
 
-_PATCHED_ATTR = '_mmrestore_full_unpickle'
-
-
 def _full_load(load):
 
     @functools.wraps(load)
@@ -21,7 +18,6 @@ def _full_load(load):
         kwargs.setdefault('weights_only', False)
         return load(*args, **kwargs)
 
-    setattr(wrapper, _PATCHED_ATTR, True)
     return wrapper
 
 
