@@ -198,3 +198,23 @@ def test_base_references_exist():
     for path in CONFIGS.glob('*.py'):
         for ref in re.findall(r"'\./([\w/]+\.py)'", path.read_text()):
             assert (CONFIGS / ref).is_file(), (path.name, ref)
+
+
+def test_thesis_perceptual_criterion_config(tmp_path):
+    """2lev_1res_wS_gan_l2percep: eq. 4.20 (mean of squares), the rest as 2lev_1res_wS_gan."""
+    init_default_scope('mmagic')
+    cfg, base = load('2lev_1res_wS_gan_l2percep'), load('2lev_1res_wS_gan')
+    assert cfg.model.perceptual_loss.criterion == 'mse'
+    assert cfg.model.generator == base.model.generator
+    assert cfg.load_from == base.load_from
+    import torchvision.models.vgg as tv_vgg
+    features = tv_vgg.make_layers(tv_vgg.cfgs['E'])[:35]
+    torch.save({f'features.{k}': v for k, v in features.state_dict().items()},
+               tmp_path / 'vgg.pth')
+    l2 = MODELS.build(dict(cfg.model.perceptual_loss, pretrained=str(tmp_path / 'vgg.pth')))
+    l1 = MODELS.build(dict(base.model.perceptual_loss, pretrained=str(tmp_path / 'vgg.pth')))
+    x = torch.rand(1, 3, 32, 32)
+    y = x + 0.3 * torch.randn_like(x)
+    # the squared criterion weighs large feature differences more: ratio differs from 1
+    assert not torch.isclose(l2(x, y)[0], l1(x, y)[0])
+    assert l2(x, x)[0] == 0
