@@ -36,9 +36,20 @@ def tiny_options(data_root, iters):
 
 
 def run(cmd, **env):
-    """Run a tool from the repository root; return the completed process."""
+    """Run a tool from the repository root; return the completed process.
+
+    ``PYTHON=None`` runs it as from a shell with no virtual environment activated: no
+    ``PYTHON`` and no venv on ``PATH`` (the launchers must find the interpreter).
+    """
     full_env = dict(os.environ, OMP_NUM_THREADS='1', PYTHON=sys.executable,
                     PATH=f'{os.path.dirname(sys.executable)}:{os.environ["PATH"]}')
+    if env.get('PYTHON', '') is None:
+        venv_bin = os.path.dirname(sys.executable)
+        full_env['PATH'] = ':'.join(d for d in env.pop('PATH', os.environ['PATH']).split(':')
+                                    if d and os.path.realpath(d) != os.path.realpath(venv_bin))
+        full_env.pop('PYTHON')
+        full_env.pop('VIRTUAL_ENV', None)
+        env.pop('PYTHON')
     full_env.update(env)
     return subprocess.run(cmd, cwd=REPO, env=full_env, capture_output=True, text=True,
                           timeout=600)
@@ -201,7 +212,7 @@ def test_dist_train_two_processes_gloo_resume(stage1, data_root, tmp_path):
         'bash', 'tools/dist_train.sh', CONFIG, '2', '--work-dir', str(work_dir),
         '--resume', '--cfg-options', *tiny_options(data_root, 33),
         'optim_wrapper.generator.optimizer.lr=1e-3'
-    ], PORT=free_port()))
+    ], PORT=free_port(), PYTHON=None))  # as README shows it: no venv activated
     assert 'gloo process group (pytorch launcher), rank 0 of 2' in out
     assert 'gloo process group (pytorch launcher), rank 1 of 2' in out
     assert 'Distributed training: True' in out
@@ -213,14 +224,15 @@ def test_dist_train_two_processes_gloo_resume(stage1, data_root, tmp_path):
 
 @pytest.mark.slow
 def test_slurm_train_with_stand_in_srun(data_root, tmp_path):
-    """(e) tools/slurm_train.sh through an srun that starts the tasks here."""
+    """(e) tools/slurm_train.sh through an srun that starts the tasks here, from a shell
+    with no venv activated (the launcher finds the project's .venv)."""
     work_dir = tmp_path / 'slurm'
     srun_dir = REPO / 'tests' / 'fake_srun'
     out = check(run([
         'bash', 'tools/slurm_train.sh', 'debug', 'tiny', CONFIG, str(work_dir),
         '--cfg-options', *tiny_options(data_root, 2)
     ], GPUS='2', GPUS_PER_NODE='2', CPUS_PER_TASK='1', MASTER_PORT=free_port(),
-        PATH=f'{srun_dir}:{os.path.dirname(sys.executable)}:{os.environ["PATH"]}'))
+        PATH=f'{srun_dir}:{os.environ["PATH"]}', PYTHON=None))  # no venv activated
     assert 'srun -p debug --job-name=tiny' in out and '--ntasks=2' in out
     assert 'gloo process group (slurm launcher), rank 0 of 2' in out
     assert 'gloo process group (slurm launcher), rank 1 of 2' in out

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Testing on a SLURM cluster, MMagic's interface:
 #   tools/slurm_test.sh PARTITION JOB_NAME CONFIG CHECKPOINT [test.py arguments...]
-# Environment: GPUS (8), GPUS_PER_NODE (8), CPUS_PER_TASK (5), SRUN_ARGS; PYTHON (python).
+# Environment: GPUS (8), GPUS_PER_NODE (8), CPUS_PER_TASK (5), SRUN_ARGS; PYTHON (the project's .venv, else python3).
 export MASTER_PORT=${MASTER_PORT:-$((12000 + $RANDOM % 20000))}
 
 set -x
@@ -15,7 +15,7 @@ GPUS_PER_NODE=${GPUS_PER_NODE:-8}
 CPUS_PER_TASK=${CPUS_PER_TASK:-5}
 PY_ARGS=${@:5}
 SRUN_ARGS=${SRUN_ARGS:-""}
-PYTHON=${PYTHON:-python}
+source "$(dirname "$0")/_python.sh"
 
 PYTHONPATH="$(dirname $0)/..":$PYTHONPATH \
 srun -p ${PARTITION} \
