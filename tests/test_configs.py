@@ -152,6 +152,15 @@ def test_variant_generators_build(name):
     assert len(generator.basicvsr.backward_resblocks.main[2]) == 20  # residual blocks
 
 
+def random_vgg19_file(tmp_path):
+    """A VGG19 features file of random weights (torchvision's layout): (path, layers)."""
+    import torchvision.models.vgg as tv_vgg
+    features = tv_vgg.make_layers(tv_vgg.cfgs['E'])[:35]
+    path = tmp_path / 'vgg.pth'
+    torch.save({f'features.{k}': v for k, v in features.state_dict().items()}, path)
+    return str(path), features
+
+
 def test_offline_perceptual_loss_needs_its_file(tmp_path):
     init_default_scope('mmagic')
     cfg = load('2lev_1res_wS_gan')
@@ -159,11 +168,8 @@ def test_offline_perceptual_loss_needs_its_file(tmp_path):
     with pytest.raises(FileNotFoundError, match='missing_vgg19.pth'):
         MODELS.build(cfg.model.perceptual_loss)
     # a local file is used as is (here: random features of the right shapes)
-    import torchvision.models.vgg as tv_vgg
-    features = tv_vgg.make_layers(tv_vgg.cfgs['E'])[:35]
-    torch.save({f'features.{k}': v for k, v in features.state_dict().items()},
-               tmp_path / 'vgg.pth')
-    loss = MODELS.build(dict(cfg.model.perceptual_loss, pretrained=str(tmp_path / 'vgg.pth')))
+    vgg, features = random_vgg19_file(tmp_path)
+    loss = MODELS.build(dict(cfg.model.perceptual_loss, pretrained=vgg))
     assert torch.equal(loss.vgg.vgg_layers[34].weight, features[34].weight)
     x = torch.rand(2, 3, 32, 32)
     percep, style = loss(x, x.flip(-1))
@@ -207,12 +213,9 @@ def test_thesis_perceptual_criterion_config(tmp_path):
     assert cfg.model.perceptual_loss.criterion == 'mse'
     assert cfg.model.generator == base.model.generator
     assert cfg.load_from == base.load_from
-    import torchvision.models.vgg as tv_vgg
-    features = tv_vgg.make_layers(tv_vgg.cfgs['E'])[:35]
-    torch.save({f'features.{k}': v for k, v in features.state_dict().items()},
-               tmp_path / 'vgg.pth')
-    l2 = MODELS.build(dict(cfg.model.perceptual_loss, pretrained=str(tmp_path / 'vgg.pth')))
-    l1 = MODELS.build(dict(base.model.perceptual_loss, pretrained=str(tmp_path / 'vgg.pth')))
+    vgg, _ = random_vgg19_file(tmp_path)
+    l2 = MODELS.build(dict(cfg.model.perceptual_loss, pretrained=vgg))
+    l1 = MODELS.build(dict(base.model.perceptual_loss, pretrained=vgg))
     x = torch.rand(1, 3, 32, 32)
     y = x + 0.3 * torch.randn_like(x)
     # the squared criterion weighs large feature differences more: ratio differs from 1

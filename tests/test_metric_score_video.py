@@ -131,5 +131,6 @@ def test_small_clip_skips_niqe_and_reports_the_rest(tmp_path, capsys, monkeypatc
     assert 'NIQE and PI: skipped (frames 176x144' in printed
     result = json.loads((tmp_path / 's.json').read_text())
     assert result['restored']['NIQE'] is None and result['input']['NIQE'] is None
+    assert result['restored']['PI'] is None
     assert result['restored']['MSEToInput'] > 1  # blurred: measurably changed
     assert result['restored']['TemporalError'] is not None

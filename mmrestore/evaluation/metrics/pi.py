@@ -15,9 +15,14 @@ def perceptual_index(ma: float, niqe_value: float) -> float:
     return 0.5 * ((10.0 - ma) + niqe_value)
 
 
+def niqe_fits(h: int, w: int) -> bool:
+    """Whether a (h, w) image holds the two 96x96 blocks MMagic's NIQE needs."""
+    return (h // 96) * (w // 96) >= 2
+
+
 def niqe_y(y: np.ndarray) -> float:
     """MMagic's NIQE (pristine MVG model, 96x96 blocks) of a (h, w) Y image in [0, 255]."""
-    if (y.shape[0] // 96) * (y.shape[1] // 96) < 2:
+    if not niqe_fits(*y.shape[:2]):
         raise ValueError(f'NIQE needs two 96x96 blocks, the image is {y.shape[1]}x{y.shape[0]} '
                          '(after the border crop)')
     return float(niqe(y, crop_border=0, input_order='HW'))
@@ -27,7 +32,8 @@ def pirm_scores(frame: np.ndarray,
                 ma_model: Union[MaModel, str, Path, None] = None,
                 channel_order: str = 'RGB',
                 border: int = 4,
-                with_ma: bool = True) -> Dict[str, float]:
+                with_ma: bool = True,
+                with_niqe: bool = True) -> Dict[str, float]:
     """NIQE, Ma and PI of one frame under the PIRM protocol.
 
     Args:
@@ -37,15 +43,18 @@ def pirm_scores(frame: np.ndarray,
         channel_order (str): 'RGB' or 'BGR'. Default: 'RGB'.
         border (int): Pixels shaved on each side. Default: 4.
         with_ma (bool): Compute Ma and PI (needs the model). Default: True.
+        with_niqe (bool): Compute NIQE and PI (frames too small for NIQE: False, see
+            :func:`niqe_fits`). Default: True.
 
     Returns:
-        dict: 'NIQE' and, with Ma, 'Ma' and 'PI'.
+        dict: 'NIQE' with ``with_niqe``, 'Ma' with ``with_ma``, 'PI' with both.
     """
     y = crop_border(pirm_y(frame, channel_order), border)
-    out = {'NIQE': niqe_y(y)}
+    out = {'NIQE': niqe_y(y)} if with_niqe else {}
     if with_ma:
         out['Ma'] = ma_score(y, ma_model)
-        out['PI'] = perceptual_index(out['Ma'], out['NIQE'])
+        if with_niqe:
+            out['PI'] = perceptual_index(out['Ma'], out['NIQE'])
     return out
 
 

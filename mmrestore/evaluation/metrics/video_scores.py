@@ -6,11 +6,11 @@ import av
 import cv2
 import numpy as np
 
-from .ma import MaModel, load_ma_model, ma_score
+from .ma import MaModel, load_ma_model
 from .mse_to_input import mse_to_input
-from .pi import pirm_scores
+from .pi import niqe_fits, pirm_scores
 from .temporal_consistency import temporal_consistency
-from .video_metric import crop_border, pirm_y, sample_frame_indices
+from .video_metric import sample_frame_indices
 
 # (name, direction) of every reported score, in table order
 SCORES = (('MSEToInput', 'lower = closer to input'), ('NIQE', 'lower is better'),
@@ -74,22 +74,17 @@ def score_videos(source: Union[str, Path], restored: Union[str, Path], num_frame
     if missing:
         raise ValueError(f'could not decode frame {missing[0]} of both videos')
 
-    # NIQE needs two 96x96 blocks after the border crop; smaller clips get the rest
+    # smaller clips than NIQE needs (after the border crop) get the other scores
     notes = []
-    with_niqe = ((h_src - 2 * border) // 96) * ((w_src - 2 * border) // 96) >= 2
+    with_niqe = niqe_fits(h_src - 2 * border, w_src - 2 * border)
     if not with_niqe:
         notes.append(f'NIQE and PI: skipped (frames {w_src}x{h_src}: NIQE needs two 96x96 '
                      f'blocks after the {border}-pixel border crop)')
     per = {'input': {k: [] for k, _ in SCORES}, 'restored': {k: [] for k, _ in SCORES}}
     for k in frames:
         for side, frame in (('input', src[k]), ('restored', res[k])):
-            if with_niqe:
-                scores = pirm_scores(frame, ma_model, 'RGB', border, with_ma)
-            elif with_ma:
-                scores = {'Ma': ma_score(crop_border(pirm_y(frame, 'RGB'), border), ma_model)}
-            else:
-                scores = {}
-            for name, value in scores.items():
+            for name, value in pirm_scores(frame, ma_model, 'RGB', border, with_ma,
+                                           with_niqe).items():
                 per[side][name].append(value)
         per['restored']['MSEToInput'].append(mse_to_input(res[k], src[k], 'Y', 'RGB', border))
     for k in pairs:
