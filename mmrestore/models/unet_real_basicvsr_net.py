@@ -152,7 +152,9 @@ class UNetRealBasicVSRNet(BaseModule):
         Cleaning is per frame and a SPyNet flow depends only on its frame pair, so a
         frame already cleaned, or a pair whose flows were already computed, by an earlier
         pass is taken from ``cache`` instead of being recomputed. The result equals
-        :meth:`forward` up to the float rounding of differently batched convolutions.
+        :meth:`forward` up to the float rounding of differently batched convolutions,
+        and a cached value depends on its frame(s) only, so runs that start at different
+        frames (resume, ranks) agree bit for bit.
         With ``dynamic_refine_thres`` (a threshold over all frames of the call) it is
         plain :meth:`forward`.
 
@@ -172,20 +174,21 @@ class UNetRealBasicVSRNet(BaseModule):
         h, w = lqs.shape[-2:]
         padded = self.pad(lqs)
         cleaned_of = cache.setdefault('clean', {})
-        new = [i for i, k in enumerate(keys) if k not in cleaned_of]
-        if new:
-            for i, frame in zip(new, self.clean(padded[:, new])[0]):
-                cleaned_of[keys[i]] = frame
+        # one frame (pair) at a time: a batch's float rounding depends on its size, so
+        # batching the new frames would make a cached value depend on which frames were
+        # new in this call (a resumed run, a rank starting mid-video)
+        for i, k in enumerate(keys):
+            if k not in cleaned_of:
+                cleaned_of[k] = self.clean(padded[:, i:i + 1])[0, 0]
         cleaned = torch.stack([cleaned_of[k] for k in keys]).unsqueeze(0)
 
         flow_of = cache.setdefault('flow', {})
         pairs = list(zip(keys[:-1], keys[1:]))
-        new = [i for i, pair in enumerate(pairs) if pair not in flow_of]
-        if new:
-            first, second = cleaned[0, new], cleaned[0, [i + 1 for i in new]]
-            flow = self.basicvsr.flow
-            for i, fwd, bwd in zip(new, flow(second, first), flow(first, second)):
-                flow_of[pairs[i]] = (fwd, bwd)
+        for i, pair in enumerate(pairs):
+            if pair not in flow_of:
+                first, second = cleaned[:, i], cleaned[:, i + 1]
+                flow_of[pair] = (self.basicvsr.flow(second, first)[0],
+                                 self.basicvsr.flow(first, second)[0])
         size = cleaned.shape[-2:]
         flows = [torch.stack([flow_of[p][j] for p in pairs]).unsqueeze(0) if pairs else
                  cleaned.new_zeros(1, 0, 2, *size) for j in (0, 1)]
