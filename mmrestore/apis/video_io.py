@@ -315,6 +315,12 @@ class SegmentWriter:
     can stream-copy them into the output with the source's timestamps. Every segment is
     encoded with identical settings, hence identical stream headers.
 
+    The file and its encoder are opened by the first :meth:`write` (or :meth:`close`),
+    so a writer made in one thread and fed in a background one is used by that thread
+    only: with the encoder of the previous segment still encoding there, opening the
+    next one in the main thread made libx264 output depend on timing (a resumed run's
+    last segments differed from an uninterrupted run's).
+
     Args:
         path (str): the segment file.
         info (SourceInfo): the source (size, rate, colour tags).
@@ -322,8 +328,15 @@ class SegmentWriter:
     """
 
     def __init__(self, path, info, encoder):
-        self.info, self.encoder = info, encoder
-        self.container = av.open(path, 'w', format='matroska')
+        self.path, self.info, self.encoder = path, info, encoder
+        self.container = None
+        self.frames = 0
+        self._matrix = _matrix(info.colour, info.height)
+        self._range = _range(info.colour)
+
+    def _open(self):
+        info, encoder = self.info, self.encoder
+        self.container = av.open(self.path, 'w', format='matroska')
         stream = self.container.add_stream(encoder.codec, rate=info.fps)
         stream.width, stream.height, stream.pix_fmt = info.width, info.height, encoder.pix_fmt
         ctx = stream.codec_context
@@ -337,12 +350,11 @@ class SegmentWriter:
             options['preset'] = encoder.preset
         stream.options = options
         self.stream = stream
-        self.frames = 0
-        self._matrix = _matrix(info.colour, info.height)
-        self._range = _range(info.colour)
 
     def write(self, rgb):
         """Encode one RGB frame ``(h, w, 3)`` uint8/uint16."""
+        if self.container is None:
+            self._open()
         fmt = 'rgb24' if rgb.dtype == np.uint8 else 'rgb48le'
         frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format=fmt)
         frame = frame.reformat(format=self.encoder.pix_fmt, dst_colorspace=self._matrix,
@@ -352,6 +364,8 @@ class SegmentWriter:
         self.frames += 1
 
     def close(self):
+        if self.container is None:
+            self._open()
         self.container.mux(self.stream.encode(None))
         self.container.close()
 
