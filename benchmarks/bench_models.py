@@ -13,9 +13,10 @@ Rows:
   * ``RealBasicVSRNet(64, 20)`` on the same input (-> 4x larger output);
   * ``RealBasicVSRNet(64, 20)`` on the 1/4 input (-> output of our size, the thesis's
     protocol for the baselines);
-  * ``default_lite (shipped)``: the generator of ``configs/default_lite.py``, the compact
+  * ``default_lite (shipped)``: the generator of the default model's config, the compact
     model ``tools/restore_video.py`` uses by default (light full-resolution head, SPyNet
-    on 1/8 frames; not one of the thesis's variants).
+    on 1/8 frames, noise-aware DCT shrinkage and denoise head; not one of the thesis's
+    variants).
 Per 5-frame sub-sequence the cleaning-module and BasicVSR times are reported separately
 (Table 5.1's columns). Weights are random: speed does not depend on them.
 """
@@ -50,7 +51,7 @@ def build(name):
     if name == DEFAULT_LITE:
         from mmagic.registry import MODELS
         from mmrestore.apis.model_loader import DEFAULT_CONFIG, generator_config
-        return MODELS.build(generator_config(DEFAULT_CONFIG)[0]).eval()
+        return MODELS.build(dict(generator_config(DEFAULT_CONFIG)[0], init_from=None)).eval()
     if name.startswith('RealBasicVSR'):
         model = RealBasicVSRNet(64, 20, 20, dynamic_refine_thres=255)
     else:

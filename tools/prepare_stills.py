@@ -9,7 +9,8 @@ listed in ``PHOTOS`` (chosen by eye from a contact sheet: photographs only, no d
 gradients) and films each with ``--sequences`` synthetic camera paths (pans, zooms, rolls
 and shake, sub-pixel speeds included: ``mmrestore.datasets.camera_motion``), each from a
 random place and scale (the photo shrunk 1.5-6x), written as PNG frame folders
-``<out>/<photo>_<k>/00000000.png ...`` that ``BasicFramesDataset`` reads like REDS.
+``<out>/frames/<photo>_<k>/00000000.png ...`` that ``BasicFramesDataset`` reads like REDS
+(``configs/default_lite_stage5.py``).
 ``<out>/SOURCES.md`` lists every photo with its package, path and licence (read from the
 package's Debian copyright file). scikit-image's sample images are never used (held out
 for evaluation). An existing ``--out`` is refused; the folder appears complete or not at
@@ -91,7 +92,7 @@ def main():
     rng = np.random.default_rng(args.seed)
     tmp = args.out.with_name(args.out.name + '.partial')
     shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+    (tmp / 'frames').mkdir(parents=True)
     sources = ['| photo | package | path | licence |', '|---|---|---|---|']
     for package, paths in PHOTOS.items():
         root = fetch(package, args.debs.resolve())
@@ -112,7 +113,7 @@ def main():
                           rng.uniform(margin, max(margin, h - margin)))
                 frames = render_camera_motion(image, random_camera_path(rng, args.frames),
                                               args.size, shrink, centre)
-                folder = tmp / f'{name}_{k}'
+                folder = tmp / 'frames' / f'{name}_{k}'
                 folder.mkdir()
                 for i, frame in enumerate(frames):
                     cv2.imwrite(str(folder / f'{i:08d}.png'),

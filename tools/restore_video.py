@@ -28,7 +28,7 @@ def parse_args(argv=None):
                    'source has more than 8 bits)')
     p.add_argument('--config', help='model config: an MMagic training config (its '
                    'model.generator is used), a generator config, or mmagic::path/to.py '
-                   '(default: the shipped default model, configs/default_lite.py)')
+                   '(default: the shipped default model, configs/default_lite_stage5.py)')
     p.add_argument('--checkpoint', help='weights: MMagic runner checkpoint (generator_ema '
                    'preferred) or bare state dict (default: checkpoints/default_lite.pth '
                    'when no --config/--cfg-options is given, else random weights)')
@@ -56,6 +56,9 @@ def parse_args(argv=None):
                    'baselines (BasicVSR, RealBasicVSR: 4), output keeps the input size')
     p.add_argument('--fps', type=float, help='frame rate of a frame-folder INPUT '
                    '(default: 25)')
+    p.add_argument('--strength', type=float, default=1., metavar='S',
+                   help='denoising strength of a noise-aware model (the default model): '
+                   '0 = input unchanged, 1 = default, above 1 = stronger (monotonic)')
     p.add_argument('--compile', action='store_true',
                    help='torch.compile the generator (CUDA only; ignored with a warning elsewhere)')
     p.add_argument('--overwrite', action='store_true', help='replace an existing OUTPUT')
@@ -108,7 +111,8 @@ def _run(args, log):
             max_seq_len=args.max_seq_len, chunk_frames=args.chunk_frames,
             overlap=args.overlap, dtype=args.dtype, codec=args.codec, crf=args.crf,
             preset=args.preset, downscale=args.downscale, fps=args.fps,
-            overwrite=args.overwrite, keep_work=args.keep_work, compile=args.compile)
+            overwrite=args.overwrite, keep_work=args.keep_work, compile=args.compile,
+            strength=args.strength)
         progress = {'auto': None, 'bar': True, 'log': False}[args.progress]
         restore_video(args.input, args.output, settings, progress=progress)
     except KeyboardInterrupt:

@@ -11,7 +11,7 @@ from mmengine.config import Config
 # network), or where the repository files are absent, it is the thesis's final model
 # (2lev_1res_wS) with the generator's defaults, with random weights (said loudly).
 _REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-DEFAULT_CONFIG = osp.join(_REPO, 'configs', 'default_lite.py')
+DEFAULT_CONFIG = osp.join(_REPO, 'configs', 'default_lite_stage5.py')
 DEFAULT_CHECKPOINT = osp.join(_REPO, 'checkpoints', 'default_lite.pth')
 DEFAULT_GENERATOR = dict(type='UNetRealBasicVSRNet', cleaning_levels=2, cleaning_blocks=1,
                          cleaning_skip=True)
@@ -107,7 +107,7 @@ def load_generator(config=None, checkpoint=None, device='cpu', cfg_options=None)
         if not osp.isfile(checkpoint):
             raise ModelLoadError(f'checkpoint not found: {checkpoint}')
         # the checkpoint fills every tensor: training-time initialisations are not needed
-        for key in [k for k, v in gen_cfg.items() if k.endswith('pretrained') and v]:
+        for key in [k for k, v in gen_cfg.items() if _is_init_key(k) and v]:
             gen_cfg[key] = None
             notes.append(f'{key} not needed with --checkpoint')
     # Fixed seed: untrained weights are the same in every process and every (resumed) run
@@ -119,6 +119,11 @@ def load_generator(config=None, checkpoint=None, device='cpu', cfg_options=None)
         info['message'] = ('default model (no --config/--checkpoint given): '
                            + info['message'])
     return model, info
+
+
+def _is_init_key(key):
+    """Generator arguments naming training-time initial weights."""
+    return key.endswith('pretrained') or key == 'init_from'
 
 
 def _build(registry, gen_cfg):
@@ -145,7 +150,7 @@ def _fill(model, gen_cfg, notes, config, checkpoint, device):
     from mmrestore.models import load_generator_weights
     from mmrestore.utils import load_checkpoint_file
     random_weights = checkpoint is None and not any(
-        v for k, v in gen_cfg.items() if k.endswith('pretrained'))
+        v for k, v in gen_cfg.items() if _is_init_key(k))
     if checkpoint is not None:
         try:
             ckpt = load_checkpoint_file(checkpoint)

@@ -28,6 +28,8 @@ import torch
 from .model_loader import describe_device, load_generator
 from .progress import Progress, format_seconds
 from .background_io import BackgroundWorker, FramePrefetcher
+from .denoise_control import (SAMPLE_FRAMES, configure_denoising, describe_noise,
+                              is_noise_aware)
 from .sequence_runner import DTYPES, ModelInputError, SequenceRunner
 from .video_io import (IMAGE_EXTS, FrameSource, SegmentWriter, VideoIOError, choose_encoder,
                        is_video_path, join_segments, probe_source, write_png)
@@ -66,6 +68,9 @@ class RestoreSettings:
             a segment (see ``SequenceRunner``). Default: True.
         compile (bool): ``torch.compile`` the generator's sub-networks (CUDA only).
             Default: False.
+        strength (float): denoising strength of a noise-aware model (the default
+            model): 0 = the input unchanged, 1 = as trained, above 1 = stronger; the
+            output changes monotonically with it. Default: 1.
     """
     config: str = None
     checkpoint: str = None
@@ -85,6 +90,7 @@ class RestoreSettings:
     background_io: bool = True
     reuse: bool = True
     compile: bool = False
+    strength: float = 1.
 
 
 def dist_env():
@@ -174,6 +180,8 @@ def check_settings(s, info, kind):
         raise RestoreError('--fps applies to a frame-folder INPUT; a video keeps its rate')
     if min(info.width, info.height) < s.downscale:
         raise RestoreError(f'--downscale {s.downscale} is larger than the frames')
+    if not (s.strength >= 0 and s.strength < float('inf')):
+        raise RestoreError(f'--strength {s.strength}: need a finite number >= 0')
 
 
 def plan_segments(num_frames, chunk_frames, overlap):
@@ -206,6 +214,8 @@ def work_key(input_path, info, s, kind, encoder):
                encoder=asdict(encoder) if encoder else None)
     if s.compile:  # compiled kernels round differently
         key['compile'] = True
+    if s.strength != 1:
+        key['strength'] = s.strength
     blob = json.dumps(key, sort_keys=True, default=str).encode()
     return hashlib.sha1(blob).hexdigest()[:12]
 
@@ -249,7 +259,7 @@ class VideoRestorer:
         parent, name = osp.split(self.output)
         self.work_dir = osp.join(parent, f'.{name}.restore-{key}')
         self.progress_mode = progress
-        self.model = self.model_info = None
+        self.model = self.model_info = self.noise = None
 
     # ----------------------------------------------------------------- planning
     def segment_path(self, i):
@@ -270,6 +280,22 @@ class VideoRestorer:
                                                          self.device, self.s.cfg_options)
         except ModelLoadError as exc:
             raise RestoreError(str(exc)) from None
+        if not is_noise_aware(self.model):
+            if self.s.strength != 1:
+                raise RestoreError(f'--strength applies to a noise-aware model (one with a '
+                                   f'denoise_head, as the default model); '
+                                   f'{self.model_info["name"]} has none')
+            return
+        # one blind noise profile for the whole clip: every segment, pass and process
+        # sees the same noise map
+        source = FrameSource(self.info)
+        try:
+            frames = source.sample(SAMPLE_FRAMES)
+        except (VideoIOError, OSError, ValueError) as exc:
+            raise RestoreError(f'cannot read frames to estimate the noise: {exc}') from None
+        finally:
+            source.close()
+        self.noise = configure_denoising(self.model, frames, self.s.strength)
 
     def plan_lines(self):
         s, info = self.s, self.info
@@ -280,6 +306,7 @@ class VideoRestorer:
         lines = [
             f'input : {info.describe()}',
             f'model : {self.model_info["message"]}',
+            *([f'noise : {describe_noise(self.noise)}'] if self.noise else []),
             f'device: {describe_device(self.device)}, {s.dtype}'
             + (f', {self.world} processes' if self.world > 1 else ''),
             f'plan  : {len(self.segments)} segment(s) of <= {s.chunk_frames - 2 * s.overlap} '

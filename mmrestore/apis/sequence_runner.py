@@ -216,7 +216,8 @@ def compile_model(model, backend='inductor'):
     if net is None:
         model.compile(backend=backend)
         return ['']
-    names = [n for n in ('cleaning', 'image_cleaning') if hasattr(model, n)]
+    names = [n for n in ('cleaning', 'image_cleaning', 'denoise_head')
+             if getattr(model, n, None) is not None]
     names += [f'basicvsr.{n}' for n in ('spynet', 'backward_resblocks', 'forward_resblocks',
                                         'fusion', 'upsample1', 'upsample2', 'conv_hr',
                                         'conv_last') if hasattr(net, n)]

@@ -3,7 +3,7 @@ import os
 import os.path as osp
 
 # Config keys that name weight files loaded when the model is built or initialised.
-WEIGHT_KEYS = ('pretrained', 'spynet_pretrained', 'realbasicvsr_pretrained')
+WEIGHT_KEYS = ('pretrained', 'spynet_pretrained', 'realbasicvsr_pretrained', 'init_from')
 _REMOTE = ('http://', 'https://', 'torchvision://', 'open-mmlab://', 'mmcls://',
            'modelzoo://')
 
@@ -25,6 +25,10 @@ def _weight_files(node, path):
 def _data_dirs(dataloader, name):
     """Yield ``(config key path, folder)`` of the frame folders a dataloader reads."""
     dataset = (dataloader or {}).get('dataset') or {}
+    if dataset.get('type') == 'ConcatDataset':
+        for i, part in enumerate(dataset.get('datasets') or []):
+            yield from _data_dirs(dict(dataset=part), f'{name}.dataset.datasets.{i}')
+        return
     if dataset.get('type') != 'BasicFramesDataset':  # e.g. FramePairDataset
         if dataset.get('data_root') is not None:
             yield f'{name}.dataset.data_root', dataset['data_root']
@@ -81,7 +85,8 @@ def drop_init_weights(cfg):
     """Remove what only initialises training, before testing a trained checkpoint.
 
     The checkpoint holds every generator tensor, so the generator's
-    ``spynet_pretrained``/``realbasicvsr_pretrained`` files are not needed, and the
+    ``spynet_pretrained``/``realbasicvsr_pretrained``/``init_from`` files are not needed,
+    and the
     perceptual loss (with its VGG file) is not used at test time.
 
     Args:
@@ -89,7 +94,7 @@ def drop_init_weights(cfg):
     """
     model = cfg.get('model', {})
     generator = model.get('generator', {})
-    for key in ('spynet_pretrained', 'realbasicvsr_pretrained'):
+    for key in ('spynet_pretrained', 'realbasicvsr_pretrained', 'init_from'):
         if key in generator:
             generator[key] = None
     if model.get('perceptual_loss') is not None:

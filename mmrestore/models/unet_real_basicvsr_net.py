@@ -3,8 +3,12 @@ import torch
 import torch.nn.functional as F
 from mmengine.model import BaseModule
 
+from mmagic.models.utils import flow_warp
 from mmagic.registry import MODELS
 from .lq_skip_basicvsr_net import LQSkipBasicVSRNet
+from .dct_shrinkage import DCTShrinkage
+from .noise_profile import NoiseProfile
+from .temporal_denoise_head import TemporalDenoiseHead
 from .unet_cleaning import UNetCleaning
 from .weights import check_weights_path, load_generator_weights, load_spynet_weights
 
@@ -43,12 +47,31 @@ class UNetRealBasicVSRNet(BaseModule):
             into the matching tensors by :meth:`init_weights`. Default: None.
         is_fix_cleaning (bool): Freeze the cleaning module (stage 2). Default: False.
         is_fix_spynet (bool): Freeze SPyNet, as RealBasicVSR and the thesis. Default: True.
+        is_fix_basicvsr (bool): Freeze the whole BasicVSR part (training a
+            ``denoise_head`` on a trained model). Default: False.
+        init_from (str, optional): a generator checkpoint of this project (bare state
+            dict, EMA or runner checkpoint) loaded into the matching tensors by
+            :meth:`init_weights`, before ``spynet_pretrained``; tensors it lacks (a new
+            ``denoise_head``) keep their initialisation. Default: None.
         hr_channels (int): Channels of the upsampler's full-resolution layers; 64 (the
             default) is BasicVSR's, fewer is faster (:class:`LQSkipBasicVSRNet`).
         flow_downscale (int): SPyNet runs on the 1/4 frames downsampled again by this
             factor. Default: 1 (BasicVSR's).
         hr_lq_input (bool): ``conv_hr`` also sees the full-size LQ frame, so that noise
             finer than the 1/4 grid can be removed. Default: False (the thesis's).
+        denoise_head (dict, optional): arguments of a :class:`TemporalDenoiseHead` run
+            on every output frame with its LQ frame, its two LQ neighbours warped by the
+            SPyNet flows, the clip's noise map (blind: :class:`NoiseProfile` estimated
+            from the input, or the profile set with :meth:`set_noise_profile`) and the
+            :class:`DCTShrinkage` of the frames within ``radius`` (a key of this dict,
+            default 2: five frames) warped onto it by the composed flows.
+            Makes the model noise-aware and steerable (:attr:`strength`). Default: None
+            (the thesis's generator).
+
+    Attributes:
+        strength (float): with ``denoise_head``: 1 is the trained behaviour; below 1
+            the output is blended with the input (0 returns the input); above 1 the
+            noise map is multiplied by it (removes more). Default: 1.
     """
 
     def __init__(self,
@@ -66,13 +89,19 @@ class UNetRealBasicVSRNet(BaseModule):
                  hr_channels=64,
                  flow_downscale=1,
                  hr_lq_input=False,
+                 denoise_head=None,
+                 is_fix_basicvsr=False,
+                 init_from=None,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         if spynet_pretrained is not None:
             check_weights_path(spynet_pretrained, 'SPyNet weights')
         if realbasicvsr_pretrained is not None:
             check_weights_path(realbasicvsr_pretrained, 'RealBasicVSR checkpoint')
+        if init_from is not None:
+            check_weights_path(init_from, 'generator checkpoint (init_from)')
         self.realbasicvsr_pretrained = realbasicvsr_pretrained
+        self.init_from = init_from
         self.spynet_pretrained = spynet_pretrained
         self.dynamic_refine_thres = (None if dynamic_refine_thres is None else
                                      dynamic_refine_thres / 255.)
@@ -82,17 +111,28 @@ class UNetRealBasicVSRNet(BaseModule):
         self.basicvsr = LQSkipBasicVSRNet(mid_channels, num_propagation_blocks,
                                           spynet_pretrained, hr_channels, flow_downscale,
                                           hr_lq_input)
+        head = dict(denoise_head or {})
+        self.radius = head.pop('radius', 2)
+        self.denoise_head = None if denoise_head is None else TemporalDenoiseHead(**head)
+        self.shrinkage = None if denoise_head is None else DCTShrinkage()
+        self.noise_profile = NoiseProfile()
+        self.noise_sigma = None  # the clip's profile, else estimated per call
+        self.strength = 1.
         if is_fix_cleaning:
             self.cleaning.requires_grad_(False)
         if is_fix_spynet:
             self.basicvsr.spynet.requires_grad_(False)
+        if is_fix_basicvsr:
+            self.basicvsr.requires_grad_(False)
 
     def init_weights(self):
         super().init_weights()
-        if self.realbasicvsr_pretrained is not None:
-            load_generator_weights(self, self.realbasicvsr_pretrained)
-            if self.spynet_pretrained is not None:  # the named SPyNet file wins
-                load_spynet_weights(self.basicvsr.spynet, self.spynet_pretrained)
+        for path in (self.realbasicvsr_pretrained, self.init_from):
+            if path is not None:
+                load_generator_weights(self, path)
+        if self.spynet_pretrained is not None and (self.realbasicvsr_pretrained or
+                                                   self.init_from):
+            load_spynet_weights(self.basicvsr.spynet, self.spynet_pretrained)  # it wins
 
     def pad(self, lqs):
         """Pad ``(n, t, c, H, W)`` at the bottom/right to the cleaning size divisor."""
@@ -141,7 +181,15 @@ class UNetRealBasicVSRNet(BaseModule):
         h, w = lqs.shape[-2:]
         padded = self.pad(lqs)
         cleaned = self.clean(padded)
-        outputs = self.basicvsr(cleaned, padded)[..., :h, :w]
+        if self.denoise_head is None:
+            outputs = self.basicvsr(cleaned, padded)[..., :h, :w]
+        else:
+            self.basicvsr.check_if_mirror_extended(cleaned)
+            flows = self.basicvsr.compute_flow(cleaned)
+            if flows[0] is None:
+                flows = (flows[1].flip(1), flows[1])
+            outputs = self.basicvsr(cleaned, padded, flows=flows)
+            outputs = self.refine(outputs, padded, lqs, flows)[..., :h, :w]
         if return_lqs:
             return outputs, cleaned[..., :-(-h // 4), :-(-w // 4)]
         return outputs
@@ -192,4 +240,87 @@ class UNetRealBasicVSRNet(BaseModule):
         size = cleaned.shape[-2:]
         flows = [torch.stack([flow_of[p][j] for p in pairs]).unsqueeze(0) if pairs else
                  cleaned.new_zeros(1, 0, 2, *size) for j in (0, 1)]
-        return self.basicvsr(cleaned, padded, flows=flows)[..., :h, :w]
+        outputs = self.basicvsr(cleaned, padded, flows=flows)
+        if self.denoise_head is not None:
+            outputs = self.refine(outputs, padded, lqs, flows)
+        return outputs[..., :h, :w]
+
+    def set_noise_profile(self, sigma):
+        """Use the clip profile ``sigma`` ``(num_bins,)`` (:meth:`NoiseProfile.estimate`)
+        for every call, instead of estimating one per call; ``None`` goes back."""
+        self.noise_sigma = None if sigma is None else torch.as_tensor(sigma).float()
+
+    def refine(self, outputs, padded, lqs, flows):
+        """Run the denoise head on every frame (``denoise_head``).
+
+        Args:
+            outputs, padded (Tensor): BasicVSR outputs and the padded LQ frames,
+                ``(n, t, 3, H, W)``.
+            lqs (Tensor): the unpadded LQ frames (the noise profile is estimated on them).
+            flows (tuple[Tensor, Tensor]): ``(forward, backward)`` 1/4-size flows
+                ``(n, t-1, 2, H/4, W/4)``: ``forward[:, i-1]`` warps frame ``i-1`` onto
+                ``i``, ``backward[:, i]`` frame ``i+1`` onto ``i``.
+
+        Returns:
+            Tensor: ``(n, t, 3, H, W)``. At a sequence's end the shrinkage uses the
+            frames there are (a single frame: 2D) and the head's missing neighbour is the
+            other one.
+        """
+        n, t, c, h, w = padded.size()
+        strength = float(self.strength)
+        if strength <= 0:
+            return padded
+        with torch.no_grad():
+            if self.noise_sigma is not None:
+                sigmas = [self.noise_sigma.to(lqs)] * n
+            else:
+                sigmas = [self.noise_profile.estimate(clip) for clip in lqs.detach()]
+        refined = []
+        for i in range(t):
+            base, lq = outputs[:, i], padded[:, i]
+            aligned = self._aligned(padded, flows, i)
+            prev = aligned.get(-1, aligned.get(1, lq))
+            nxt = aligned.get(1, aligned.get(-1, lq))
+            with torch.no_grad():
+                sigma = torch.cat([
+                    self.noise_profile.noise_map(base[b:b + 1].detach().clamp(0, 1),
+                                                 sigmas[b])
+                    for b in range(n)]) * max(strength, 1.)
+                offsets = sorted(aligned)
+                pilot = self.shrinkage([aligned[o] for o in offsets], offsets.index(0),
+                                       sigma)
+            out = self.denoise_head(base, pilot, lq, prev, nxt, sigma)
+            if strength < 1:
+                out = lq + strength * (out - lq)
+            refined.append(out)
+        return torch.stack(refined, dim=1)
+
+    def _aligned(self, padded, flows, i):
+        """Frames ``i + o`` (``|o| <= radius``) warped onto frame ``i``: ``{o: frame}``.
+
+        The flow to ``i + 2`` composes the flows of the pairs in between
+        (``f_02 = f_01 + f_12(x + f_01)``), at the flows' 1/4 size.
+        """
+        t = padded.size(1)
+        aligned = {0: padded[:, i]}
+        for step, table in ((-1, flows[0]), (1, flows[1])):
+            flow = None
+            for o in range(1, self.radius + 1):
+                j = i + step * o
+                if not 0 <= j < t:
+                    break
+                # forward[:, j]: from frame j + 1 to j; backward[:, j - 1]: from j - 1 to j
+                f = table[:, j] if step < 0 else table[:, j - 1]
+                flow = f if flow is None else flow + flow_warp(f, flow.permute(0, 2, 3, 1),
+                                                                padding_mode='border')
+                aligned[step * o] = self._warp(padded[:, j], flow)
+        return aligned
+
+    @staticmethod
+    def _warp(frame, flow):
+        """Warp ``frame (n, 3, H, W)`` with a 1/s-size ``flow (n, 2, H/s, W/s)``."""
+        h, w = frame.shape[-2:]
+        fh, fw = flow.shape[-2:]
+        flow = F.interpolate(flow, size=(h, w), mode='bilinear', align_corners=False)
+        flow = flow * flow.new_tensor([w / fw, h / fh]).view(1, 2, 1, 1)
+        return flow_warp(frame, flow.permute(0, 2, 3, 1), padding_mode='border')

@@ -1,0 +1,85 @@
+# Fifth training stage of the default model (issue 14; then stage 6): a noise-aware temporal
+# denoise head (TemporalDenoiseHead: 1/2-size, sees the LQ frame, its two SPyNet-warped
+# LQ neighbours, the 1/4-pipeline's output and the blind noise map) trained on top of the
+# frozen stage-4 model, on heavier and more varied noise (input PSNR down to ~13 dB,
+# plain Gaussian, H.264-compressed) and on the still-photo videos of
+# tools/prepare_stills.py as well as the clips' training heads. docs/default_model.md,
+# "Stage 5".
+_base_ = './default_lite_stage4.py'
+
+experiment_name = 'default_lite_stage5'
+work_dir = f'./work_dirs/{experiment_name}'
+load_from = None
+model = dict(
+    generator=dict(
+        realbasicvsr_pretrained=None,
+        spynet_pretrained=None,
+        # the stage-4 model as shipped (checkpoints/default_lite.pth before issue 14)
+        init_from='./work_dirs/default_lite_stage4/generator.pth',
+        is_fix_cleaning=True,
+        is_fix_basicvsr=True,
+        denoise_head=dict(channels=32, num_blocks=4)))
+
+# The held-out test recipe of this model (tests/test_default_model.py, make demo):
+# Poisson-Gaussian noise per pixel in linear light, about 20 dB on mid-grey footage.
+eval_noise = dict(
+    type='RandomLowLightGrain',
+    params=dict(shot_noise=[2.4e-2, 2.4e-2], read_noise=[4e-2, 4e-2], gamma=2.2,
+                grain_size=1),
+    keys=['img'])
+
+stills_data_root = 'data/stills/frames'
+crop_size = 128
+train_pipeline = [
+    dict(type='GenerateSegmentIndices', interval_list=[1]),
+    dict(type='LoadImageFromFile', key='gt', channel_order='rgb'),
+    dict(type='RandomDownscale', keys=['gt'], max_factor=3., min_size=crop_size,
+         prob=0.5),
+    dict(type='FixedCrop', keys=['gt'], crop_size=(crop_size, crop_size)),
+    dict(type='Flip', keys=['gt'], flip_ratio=0.5, direction='horizontal'),
+    dict(type='Flip', keys=['gt'], flip_ratio=0.5, direction='vertical'),
+    dict(type='RandomTransposeHW', keys=['gt'], transpose_ratio=0.5),
+    dict(type='CopyValues', src_keys=['gt', 'gt'], dst_keys=['img', 'gt_unsharp']),
+    # low-light sensor noise, mostly per pixel, from barely visible to ~13 dB
+    dict(
+        type='RandomLowLightGrain',
+        params=dict(
+            shot_noise=[3e-4, 6e-2],
+            read_noise=[2e-3, 8e-2],
+            shot_noise_step=0.05,
+            read_noise_step=0.05,
+            gamma=2.2,
+            gray_noise_prob=0.2,
+            grain_size=[1, 1, 1, 2, 3, 4],
+            prob=0.75),
+        keys=['img']),
+    # plain Gaussian noise (alone or on top), as in published benchmarks
+    dict(
+        type='RandomNoise',
+        params=dict(noise_type=['gaussian'], noise_prob=[1], gaussian_sigma=[1, 50],
+                    gaussian_sigma_step=0.5, gaussian_gray_noise_prob=0.1, prob=0.4),
+        keys=['img']),
+    dict(type='Clip', keys=['img']),
+    # camera-like H.264 (1 fps streams: the bitrate is bits per frame, 0.1-1.5 bpp at
+    # 128 x 128), which makes the noise blotchy
+    dict(
+        type='RandomVideoCompression',
+        params=dict(codec=['libx264'], codec_prob=[1], bitrate=[1600, 25000],
+                    prob=0.25),
+        keys=['img']),
+    dict(type='Clip', keys=['img']),
+    dict(type='PackInputs')
+]
+_clips = dict(_base_.train_dataloader.dataset, num_input_frames=5,
+              pipeline=train_pipeline)
+train_dataloader = dict(
+    batch_size=2,
+    dataset=dict(
+        _delete_=True,
+        type='ConcatDataset',
+        datasets=[_clips, dict(_clips, data_root=stills_data_root)]))
+
+max_iters = 3000
+train_cfg = dict(max_iters=max_iters)
+optim_wrapper = dict(generator=dict(optimizer=dict(lr=4e-4)))
+param_scheduler = dict(T_max=max_iters, eta_min=1e-6)

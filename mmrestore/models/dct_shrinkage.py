@@ -1,0 +1,109 @@
+"""Spatio-temporal sliding-DCT shrinkage steered by a noise map (no learned weights)."""
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def dct_matrix(n):
+    """Orthonormal DCT-II matrix ``(n, n)``: row ``k`` is the ``k``-th basis vector."""
+    i = torch.arange(n, dtype=torch.float64)
+    d = torch.cos(math.pi * (2 * i[None] + 1) * i[:, None] / (2 * n))
+    d[0] *= 1 / math.sqrt(2)
+    return (d * math.sqrt(2 / n)).float()
+
+
+# orthonormal opponent colour transform: white noise of std s stays s in every channel
+_OPP = torch.tensor([[1, 1, 1], [1, 0, -1], [1, -2, 1]], dtype=torch.float64)
+_OPP = (_OPP / _OPP.norm(dim=1, keepdim=True)).float()
+
+
+class DCTShrinkage(nn.Module):
+    """Denoise a frame with its aligned neighbours by sliding 3D DCT shrinkage.
+
+    Yu & Sapiro's DCT denoising (IPOL 2011) extended over time: every ``p x p`` patch
+    (every ``stride`` pixels) of the ``t`` frames (the neighbours already warped onto the
+    current one) in an orthonormal opponent colour space is transformed by a separable
+    ``p x p x t`` DCT; coefficients below ``threshold`` times the local noise std are
+    set to zero (the patch mean over time always kept), the current frame's patch is
+    transformed back, and overlapping patches are averaged with BM3D's weights (the
+    inverse of the number of kept coefficients, so flat patches count more). Where the
+    alignment fails the temporal coefficients are large and kept, so moving content is
+    left to the spatial part. No learned weights: :class:`TemporalDenoiseHead` learns
+    on top of it.
+
+    Large frames are processed in tiles (``tile`` pixels plus a ``p - 1`` halo), so
+    memory stays bounded (about ``28 * p * p * tile * tile`` bytes per frame and tile).
+
+    Args:
+        patch (int): Patch side ``p``. Default: 8.
+        threshold (float): Hard threshold in noise stds. Default: 2.7 (BM3D's).
+        stride (int): Step between patches: 1 (every patch), 2 (4x less work). Default: 2.
+        tile (int): Tile side in pixels (a multiple of ``stride``). Default: 256.
+    """
+
+    def __init__(self, patch=8, threshold=2.7, stride=2, tile=256):
+        super().__init__()
+        if patch % stride or tile % stride:
+            raise ValueError(f'patch {patch} and tile {tile} must be multiples of the '
+                             f'stride {stride}')
+        self.patch, self.threshold, self.stride, self.tile = patch, threshold, stride, tile
+        d = dct_matrix(patch)
+        basis = torch.einsum('ai,bj->abij', d, d).reshape(patch * patch, 1, patch, patch)
+        self.register_buffer('basis', basis, persistent=False)
+        self.register_buffer('opp', _OPP, persistent=False)
+
+    def forward(self, frames, centre, sigma):
+        """Denoise ``frames[centre]``.
+
+        Args:
+            frames (list[Tensor]): ``t`` aligned frames ``(n, 3, H, W)`` in [0, 1], in
+                time order (one frame: 2D shrinkage; copies of one frame are not
+                independent looks and must not be passed).
+            centre (int): index of the frame to denoise.
+            sigma (Tensor): ``(n, 1, H, W)`` noise std.
+
+        Returns:
+            Tensor: ``(n, 3, H, W)``.
+        """
+        h, w = frames[0].shape[-2:]
+        t, m = self.tile, self.patch
+        if h <= t + 2 * m and w <= t + 2 * m:
+            return self._denoise(torch.stack(frames), centre, sigma)
+        out = torch.empty_like(frames[centre])
+        for y in range(0, h, t):
+            for x in range(0, w, t):
+                ya, xa = max(0, y - m), max(0, x - m)
+                yb, xb = min(h, y + t + m), min(w, x + t + m)
+                part = self._denoise(torch.stack([f[..., ya:yb, xa:xb] for f in frames]),
+                                     centre, sigma[..., ya:yb, xa:xb])
+                out[..., y:y + t, x:x + t] = part[..., y - ya:y - ya + t, x - xa:x - xa + t]
+        return out
+
+    def _denoise(self, frames, centre, sigma):
+        t, n, c, h, w = frames.shape
+        p, m, st = self.patch, self.patch - self.stride, self.stride
+        # pad so that every pixel is covered by (p / stride)^2 patches
+        ph, pw = -(h + 2 * m - p) % st, -(w + 2 * m - p) % st
+        opp = torch.einsum('dc,tnchw->tndhw', self.opp, frames)
+        mode = 'reflect' if min(h, w) > m else 'replicate'
+        pad = (m, m + pw, m, m + ph)
+        padded = F.pad(opp.reshape(-1, 1, h, w), pad, mode=mode)
+        coef = F.conv2d(padded, self.basis, stride=st)  # (t n c, p p, h', w')
+        coef = coef.view(t, n * c, p * p, *coef.shape[-2:])
+        time = dct_matrix(t).to(coef)
+        if t > 1:
+            coef = torch.einsum('st,tk...->sk...', time, coef)  # temporal DCT
+        # noise std of each patch (its mean over the patch), the same in every channel
+        sig = F.avg_pool2d(F.pad(sigma, pad, mode=mode), p, st)
+        sig = sig.repeat_interleave(c, 0).unsqueeze(0)  # (1, n c, 1, h', w')
+        keep = coef.abs() > self.threshold * sig
+        keep[0, :, 0] = True  # the patch mean over time
+        coef = coef * keep
+        weight = 1 / keep.sum(dim=(0, 2), keepdim=True).clamp(min=1).float()[0]
+        mid = coef[0] if t == 1 else torch.einsum('s,sk...->k...', time[:, centre], coef)
+        num = F.conv_transpose2d(mid * weight, self.basis, stride=st)  # the padded size
+        den = F.conv_transpose2d(weight, torch.ones_like(self.basis[:1]), stride=st)
+        out = (num / den)[..., m:m + h, m:m + w].view(n, c, h, w)
+        return torch.einsum('dc,ndhw->nchw', self.opp, out)  # opp is orthonormal
