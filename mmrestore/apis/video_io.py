@@ -335,10 +335,13 @@ def choose_encoder(info, codec=None, crf=None, preset=None):
         preset = 'medium'
     options = {'x265-params': 'log-level=error'} if codec == 'libx265' else {}
     if codec == 'libx264':
-        # x264's output depends on its thread count: give one, the same in every process
-        # of this machine. Left to x264, the first segment a process encoded differed
-        # from an uninterrupted run's in 3 of 9 kill -9 / resume runs (0 of 7 with it)
-        options['threads'] = str(os.cpu_count() or 1)
+        # One encoder thread: with x264's own threading the segments were not always the
+        # same from run to run (the first segment of a resumed process differed in 3 of
+        # 9 kill -9 runs with the automatic count, and the same video with and without
+        # background I/O once in a full test run with the count fixed to the CPUs), so
+        # resume and torchrun would not equal one run. Encoding runs in its own thread
+        # beside the model; at 4K it may limit a fast GPU (not measured).
+        options['threads'] = '1'
     return EncoderSettings(codec, pix_fmt, crf, preset, options)
 
 
