@@ -30,46 +30,43 @@ eval_noise = dict(
 
 stills_data_root = 'data/stills/frames'
 crop_size = 128
-train_pipeline = [
-    dict(type='GenerateSegmentIndices', interval_list=[1]),
-    dict(type='LoadImageFromFile', key='gt', channel_order='rgb'),
-    dict(type='RandomDownscale', keys=['gt'], max_factor=3., min_size=crop_size,
-         prob=0.5),
-    dict(type='FixedCrop', keys=['gt'], crop_size=(crop_size, crop_size)),
-    dict(type='Flip', keys=['gt'], flip_ratio=0.5, direction='horizontal'),
-    dict(type='Flip', keys=['gt'], flip_ratio=0.5, direction='vertical'),
-    dict(type='RandomTransposeHW', keys=['gt'], transpose_ratio=0.5),
-    dict(type='CopyValues', src_keys=['gt', 'gt'], dst_keys=['img', 'gt_unsharp']),
-    # low-light sensor noise, mostly per pixel, from barely visible to ~13 dB
-    dict(
-        type='RandomLowLightGrain',
-        params=dict(
-            shot_noise=[3e-4, 6e-2],
-            read_noise=[2e-3, 8e-2],
-            shot_noise_step=0.05,
-            read_noise_step=0.05,
-            gamma=2.2,
-            gray_noise_prob=0.2,
-            grain_size=[1, 1, 1, 2, 3, 4],
-            prob=0.75),
-        keys=['img']),
-    # plain Gaussian noise (alone or on top), as in published benchmarks
-    dict(
-        type='RandomNoise',
-        params=dict(noise_type=['gaussian'], noise_prob=[1], gaussian_sigma=[1, 50],
-                    gaussian_sigma_step=0.5, gaussian_gray_noise_prob=0.1, prob=0.4),
-        keys=['img']),
-    dict(type='Clip', keys=['img']),
-    # camera-like H.264 (1 fps streams: the bitrate is bits per frame, 0.1-1.5 bpp at
-    # 128 x 128), which makes the noise blotchy
-    dict(
-        type='RandomVideoCompression',
-        params=dict(codec=['libx264'], codec_prob=[1], bitrate=[1600, 25000],
-                    prob=0.25),
-        keys=['img']),
-    dict(type='Clip', keys=['img']),
-    dict(type='PackInputs')
-]
+# stage 4's pipeline with larger crops, milder shrinking, heavier and more varied noise
+_grain = dict(
+    type='RandomLowLightGrain',
+    params=dict(
+        shot_noise=[3e-4, 6e-2],  # mostly per pixel, from barely visible to ~13 dB
+        read_noise=[2e-3, 8e-2],
+        shot_noise_step=0.05,
+        read_noise_step=0.05,
+        gamma=2.2,
+        gray_noise_prob=0.2,
+        grain_size=[1, 1, 1, 2, 3, 4],
+        prob=0.75),
+    keys=['img'])
+# plain Gaussian noise (alone or on top), as in published benchmarks
+_gauss = dict(
+    type='RandomNoise',
+    params=dict(noise_type=['gaussian'], noise_prob=[1], gaussian_sigma=[1, 50],
+                gaussian_sigma_step=0.5, gaussian_gray_noise_prob=0.1, prob=0.4),
+    keys=['img'])
+# camera-like H.264 (1 fps streams: the bitrate is bits per frame, 0.1-1.5 bpp at
+# 128 x 128), which makes the noise blotchy
+_h264 = dict(
+    type='RandomVideoCompression',
+    params=dict(codec=['libx264'], codec_prob=[1], bitrate=[1600, 25000], prob=0.25),
+    keys=['img'])
+train_pipeline = []
+for _step in _base_.train_pipeline:
+    if _step['type'] == 'RandomDownscale':
+        _step = dict(_step, max_factor=3., min_size=crop_size, prob=0.5)
+    elif _step['type'] == 'FixedCrop':
+        _step = dict(_step, crop_size=(crop_size, crop_size))
+    elif _step['type'] == 'RandomLowLightGrain':
+        train_pipeline += [_grain, _gauss]
+        continue
+    elif _step['type'] == 'Clip':
+        train_pipeline += [_step, _h264]
+    train_pipeline.append(_step)
 _clips = dict(_base_.train_dataloader.dataset, num_input_frames=5,
               pipeline=train_pipeline)
 train_dataloader = dict(

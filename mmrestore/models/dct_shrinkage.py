@@ -1,13 +1,16 @@
 """Spatio-temporal sliding-DCT shrinkage steered by a noise map (no learned weights)."""
 import math
+from functools import lru_cache
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 
+@lru_cache(maxsize=None)
 def dct_matrix(n):
-    """Orthonormal DCT-II matrix ``(n, n)``: row ``k`` is the ``k``-th basis vector."""
+    """Orthonormal DCT-II matrix ``(n, n)``: row ``k`` is the ``k``-th basis vector
+    (cached: the temporal one is needed for every frame; do not modify it in place)."""
     i = torch.arange(n, dtype=torch.float64)
     d = torch.cos(math.pi * (2 * i[None] + 1) * i[:, None] / (2 * n))
     d[0] *= 1 / math.sqrt(2)
