@@ -31,7 +31,7 @@ import time
 import torch
 import torch.nn.functional as F
 
-import mmrestore  # noqa: F401
+import mmrestore.registry  # noqa: F401
 from mmagic.models.editors import RealBasicVSRNet
 from mmrestore.models import UNetRealBasicVSRNet
 

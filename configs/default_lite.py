@@ -40,7 +40,7 @@ model = dict(
 # pixels coarse (grain spots of processed footage), added to the sharp frame (no blur,
 # resizing or compression).
 custom_imports = dict(
-    imports=['mmrestore', 'mmrestore.datasets.transforms.low_light_grain'],
+    imports=['mmrestore.registry', 'mmrestore.datasets.transforms.low_light_grain'],
     allow_failed_imports=False)
 # The fixed-seed evaluation recipe (a level inside the training ranges).
 eval_noise = dict(

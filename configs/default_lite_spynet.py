@@ -5,7 +5,7 @@
 # with tools/export_generator.py --spynet for configs/default_lite_stage4.py
 # (docs/default_model.md, "SPyNet").
 _base_ = 'mmagic::_base_/default_runtime.py'
-custom_imports = dict(imports=['mmrestore'], allow_failed_imports=False)
+custom_imports = dict(imports=['mmrestore.registry'], allow_failed_imports=False)
 
 experiment_name = 'default_lite_spynet'
 work_dir = f'./work_dirs/{experiment_name}'

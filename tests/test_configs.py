@@ -7,7 +7,7 @@ from conftest import REPO
 from mmengine import Config
 from mmengine.registry import init_default_scope
 
-import mmrestore  # noqa: F401  (registers the generator and transforms)
+import mmrestore.registry  # noqa: F401  (registers the generator and transforms)
 from mmagic.registry import MODELS
 from mmrestore.engine import drop_init_weights, missing_files
 
@@ -36,7 +36,7 @@ def variant_of(name):
 @pytest.mark.parametrize('name', ALL)
 def test_common_settings(name):
     cfg = load(name)
-    assert cfg.custom_imports == dict(imports=['mmrestore'], allow_failed_imports=False)
+    assert cfg.custom_imports == dict(imports=['mmrestore.registry'], allow_failed_imports=False)
     assert cfg.work_dir == f'./work_dirs/{name}'
     assert cfg.model.type == 'RealBasicVSR'
     gen = cfg.model.generator

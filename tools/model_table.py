@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-import mmrestore  # noqa: F401
+import mmrestore.registry  # noqa: F401
 from mmagic.models.editors import RealBasicVSRNet
 from mmrestore.models import UNetRealBasicVSRNet
 

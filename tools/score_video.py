@@ -8,7 +8,6 @@ from --ma-model or $MMRESTORE_MA_MODEL) and the temporal warping error, for the 
 the restored video, averaged over N evenly spaced frames. --figure writes a before/after
 picture (frames side by side plus zoomed crops of the most detailed regions).
 """
-import argparse
 import json
 import os
 import sys
@@ -16,17 +15,11 @@ import tempfile
 import warnings
 from pathlib import Path
 
-import cv2
-
-
-class _Parser(argparse.ArgumentParser):
-
-    def error(self, message):  # one line, no usage dump
-        sys.exit(f'score_video.py: error: {message}')
+from mmrestore.cli import OneLineParser, run_main
 
 
 def parse_args(argv=None):
-    p = _Parser(description=__doc__.split('\n\n')[0])
+    p = OneLineParser(prog='score_video.py', description=__doc__.split('\n\n')[0])
     p.add_argument('input', help='source video (what the model received)')
     p.add_argument('restored', help='restored video, same frame size')
     p.add_argument('--frames', type=int, default=10, help='frames scored (default 10)')
@@ -61,34 +54,38 @@ def _atomic_write(path, data: bytes):
 
 def main(argv=None):
     args = parse_args(argv)
+    return run_main('score_video.py', _score, args)
+
+
+def _score(args):
     warnings.simplefilter('ignore', FutureWarning)  # third-party import noise (diffusers)
     warnings.simplefilter('ignore', UserWarning)
-    import av
-
-    import mmrestore  # noqa: F401
+    from mmrestore.errors import MMRestoreError
     from mmrestore.evaluation.metrics import video_scores as vs
     from mmrestore.evaluation.metrics.ma import MA_MODEL_ENV
+    from mmrestore.video import encode_image
+    from mmrestore.visualization import comparison_figure
+    model = args.ma_model or os.environ.get(MA_MODEL_ENV) or None
     try:
-        model = args.ma_model or os.environ.get(MA_MODEL_ENV) or None
         result = vs.score_videos(args.input, args.restored, args.frames, model,
                                  args.crop_border)
-        figure = None
-        if args.figure:
-            middle = result['frames'][len(result['frames']) // 2]
-            src, res = vs.figure_frames(args.input, args.restored, middle)
-            figure = vs.comparison_figure(src, res, ('input', f'restored (frame {middle})'))
-    except (ValueError, FileNotFoundError, OSError, av.error.FFmpegError) as err:
-        sys.exit(f'score_video.py: error: {err}')
+    except (FileNotFoundError, ValueError) as err:  # the Ma model file
+        raise MMRestoreError(str(err)) from None
+    figure = None
+    if args.figure:
+        k = len(result['frames']) // 2
+        middle = result['frames'][k]
+        src, res = vs.figure_frames(args.input, args.restored, middle)
+        scores = [vs.frame_scores(result, side, k) for side in ('input', 'restored')]
+        figure = comparison_figure([src, res], ['input', f'restored (frame {middle})'],
+                                   scores)
+        figure = encode_image(figure, Path(args.figure).suffix.lower())
 
     print(vs.format_table(result))
     if args.json:
         _atomic_write(args.json, (json.dumps(result, indent=1) + '\n').encode())
     if figure is not None:
-        ok, buf = cv2.imencode(Path(args.figure).suffix.lower(),
-                               cv2.cvtColor(figure, cv2.COLOR_RGB2BGR))
-        if not ok:
-            sys.exit(f'score_video.py: error: could not encode {args.figure}')
-        _atomic_write(args.figure, buf.tobytes())
+        _atomic_write(args.figure, figure)
     return 0
 
 

@@ -16,7 +16,7 @@ from mmengine.runner import Runner
 
 with warnings.catch_warnings():  # deprecation noise of mmagic's dependencies
     warnings.simplefilter('ignore', FutureWarning)
-    import mmrestore  # noqa: F401  (registers modules, patches MMEngine's torch.load)
+    import mmrestore.registry  # noqa: F401  (registers modules, patches MMEngine's torch.load)
 from mmrestore.engine import check_files, drop_init_weights, init_cpu_distributed
 from mmagic.utils import print_colored_log
 

@@ -1,6 +1,6 @@
 # Pieces shared by the stage-1 and stage-2 configs of the thesis (chapter 5, appendix 8.1).
 # Only names that MMagic's RealBasicVSR configs do not define, so it can be a second _base_.
-custom_imports = dict(imports=['mmrestore'], allow_failed_imports=False)
+custom_imports = dict(imports=['mmrestore.registry'], allow_failed_imports=False)
 
 # User-supplied weights (nothing is downloaded; tools/train.py checks them at start-up).
 # Released RealBasicVSR: fills the BasicVSR part (and SPyNet) of the generator.

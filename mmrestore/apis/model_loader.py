@@ -5,6 +5,8 @@ import os.path as osp
 import torch
 from mmengine.config import Config
 
+from mmrestore.errors import ModelLoadError
+
 # The model `tools/restore_video.py` uses without --config, --checkpoint and
 # --cfg-options: the shipped default model (docs/default_model.md), trained here on a CPU.
 # With --cfg-options but no --config (the shipped weights would not fit a changed
@@ -17,8 +19,6 @@ DEFAULT_GENERATOR = dict(type='UNetRealBasicVSRNet', cleaning_levels=2, cleaning
                          cleaning_skip=True)
 
 
-class ModelLoadError(Exception):
-    """A user-facing problem with --config/--checkpoint (one clear line)."""
 
 
 def resolve_config_path(config):
@@ -93,7 +93,7 @@ def load_generator(config=None, checkpoint=None, device='cpu', cfg_options=None)
         tuple[nn.Module, dict]: the model in eval mode and ``dict(name, random_weights,
         message)`` describing it.
     """
-    import mmrestore  # noqa: F401  (registers our generators)
+    import mmrestore.registry  # noqa: F401  (registers our generators)
     from mmagic.registry import MODELS
     from mmagic.utils import register_all_modules
 

@@ -25,21 +25,18 @@ from datetime import timedelta
 
 import torch
 
-from .model_loader import describe_device, load_generator
-from .progress import Progress, format_seconds
-from .background_io import BackgroundWorker, FramePrefetcher
+from mmrestore.errors import RestoreError, VideoIOError
+from mmrestore.video import (IMAGE_EXTS, BackgroundWorker, FramePrefetcher, FrameSource,
+                             SegmentWriter, choose_encoder, is_video_path, join_segments,
+                             probe_source, write_image)
 from .denoise_control import (SAMPLE_FRAMES, configure_denoising, describe_noise,
                               is_noise_aware)
-from .sequence_runner import DTYPES, ModelInputError, SequenceRunner
-from .video_io import (IMAGE_EXTS, FrameSource, SegmentWriter, VideoIOError, choose_encoder,
-                       is_video_path, join_segments, probe_source, write_png)
+from .model_loader import describe_device, load_generator
+from .progress import Progress, format_seconds
+from .sequence_runner import DTYPES, SequenceRunner
 
 logger = logging.getLogger('mmrestore.restore')
 FORMAT_VERSION = 1  # bump when segment files change meaning
-
-
-class RestoreError(Exception):
-    """A user-facing problem (bad input, contradictory options): one clear line."""
 
 
 @dataclass
@@ -122,7 +119,7 @@ def resolve_device(device, local_rank=0):
 
 def output_kind(output):
     """'video' or 'folder' for an OUTPUT path, or raise."""
-    if is_video_path(output):
+    if is_video_path(output, output=True):
         return 'video'
     ext = osp.splitext(output.rstrip('/'))[1].lower()
     if ext in IMAGE_EXTS:
@@ -238,18 +235,11 @@ class VideoRestorer:
         self.input = input_path
         self.kind = output_kind(output)
         self.output = check_paths(input_path, output, self.kind, self.s.overwrite)
-        try:
-            self.info = probe_source(input_path, folder_fps=self.s.fps or 25)
-        except VideoIOError as exc:
-            raise RestoreError(str(exc)) from None
+        self.info = probe_source(input_path, folder_fps=self.s.fps or 25)
         check_settings(self.s, self.info, self.kind)
         self.encoder = None
         if self.kind == 'video':
-            try:
-                self.encoder = choose_encoder(self.info, self.s.codec, self.s.crf,
-                                              self.s.preset)
-            except VideoIOError as exc:
-                raise RestoreError(str(exc)) from None
+            self.encoder = choose_encoder(self.info, self.s.codec, self.s.crf, self.s.preset)
         self.device = resolve_device(self.s.device, self.local_rank)
         if self.s.dtype == 'fp16' and self.device.type != 'cuda':
             raise RestoreError('--dtype fp16 needs a CUDA device (use bf16 or fp32 on CPU)')
@@ -274,12 +264,8 @@ class VideoRestorer:
         return list(range(self.rank * n // self.world, (self.rank + 1) * n // self.world))
 
     def load_model(self):
-        try:
-            from .model_loader import ModelLoadError
-            self.model, self.model_info = load_generator(self.s.config, self.s.checkpoint,
-                                                         self.device, self.s.cfg_options)
-        except ModelLoadError as exc:
-            raise RestoreError(str(exc)) from None
+        self.model, self.model_info = load_generator(self.s.config, self.s.checkpoint,
+                                                     self.device, self.s.cfg_options)
         if not is_noise_aware(self.model):
             if self.s.strength != 1:
                 raise RestoreError(f'--strength applies to a noise-aware model (one with a '
@@ -291,8 +277,8 @@ class VideoRestorer:
         source = FrameSource(self.info)
         try:
             frames = source.sample(SAMPLE_FRAMES)
-        except (VideoIOError, OSError, ValueError) as exc:
-            raise RestoreError(f'cannot read frames to estimate the noise: {exc}') from None
+        except VideoIOError as exc:
+            raise VideoIOError(f'cannot read frames to estimate the noise: {exc}') from None
         finally:
             source.close()
         self.noise = configure_denoising(self.model, frames, self.s.strength)
@@ -371,8 +357,6 @@ class VideoRestorer:
             if writer is not None:
                 writer.finish()
                 writer = None
-        except (ModelInputError, VideoIOError) as exc:
-            raise RestoreError(str(exc)) from None
         finally:
             if writer is not None:
                 writer.cancel()
@@ -417,7 +401,7 @@ class VideoRestorer:
         else:
             os.makedirs(part)
             names = iter(osp.join(part, f'{j:08d}.png') for j in range(a, b))
-            write = lambda rgb: write_png(next(names), rgb)  # noqa: E731
+            write = lambda rgb: write_image(next(names), rgb)  # noqa: E731
         # reuse within the segment only: a segment's frames never depend on the segment
         # before it, so a resumed run writes what an uninterrupted one does
         for rgb in runner.run(frames, a - wa, b - wa):

@@ -6,12 +6,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from mmrestore.errors import ModelInputError
+
 DTYPES = {'fp32': torch.float32, 'fp16': torch.float16, 'bf16': torch.bfloat16}
 logger = logging.getLogger('mmrestore.restore')
-
-
-class ModelInputError(ValueError):
-    """The model cannot take these frames as they are (size, scale): a user error."""
 
 
 class SequenceRunner:

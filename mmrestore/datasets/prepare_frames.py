@@ -13,10 +13,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-VIDEO_EXTS = ('.mp4', '.mov', '.mkv', '.avi', '.m4v', '.webm', '.mts', '.m2ts', '.mpg',
-              '.mpeg', '.wmv', '.flv', '.ts')
-IMAGE_EXTS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff')
-
+from mmrestore.errors import DataError
+from mmrestore.video import (IMAGE_EXTS, VIDEO_EXTS, iter_frames, natural_key, read_image,
+                             to_uint8)
 
 def find_sources(inputs):
     """List the clips named by ``inputs``: video files, or folders of videos or frames.
@@ -34,21 +33,22 @@ def find_sources(inputs):
         path = Path(item)
         if path.is_file():
             if path.suffix.lower() not in VIDEO_EXTS:
-                raise ValueError(f'not a video file (by its extension): {item}')
+                raise DataError(f'not a video file (by its extension): {item}')
             sources.append((path.stem, str(path)))
         elif path.is_dir():
             found = []
-            images = sorted(str(p) for p in path.iterdir()
-                            if p.is_file() and p.suffix.lower() in IMAGE_EXTS)
+            images = sorted((str(p) for p in path.iterdir()
+                             if p.is_file() and p.suffix.lower() in IMAGE_EXTS),
+                            key=natural_key)
             if images:
                 found.append((path.resolve().name, images))
             found += [(p.stem, str(p)) for p in sorted(path.rglob('*'))
                       if p.is_file() and p.suffix.lower() in VIDEO_EXTS]
             if not found:
-                raise ValueError(f'no video or image in folder: {item}')
+                raise DataError(f'no video or image in folder: {item}')
             sources += found
         else:
-            raise FileNotFoundError(f'no such video or folder: {item}')
+            raise DataError(f'no such video or folder: {item}')
     named, used = [], set()
     for name, src in sources:
         base = re.sub(r'[^A-Za-z0-9_-]+', '_', name).strip('_') or 'clip'
@@ -61,21 +61,15 @@ def find_sources(inputs):
     return named
 
 
-def iter_frames(source):
-    """Yield the RGB uint8 frames ``(h, w, 3)`` of a video file or a list of images."""
+def source_frames(source):
+    """Yield the RGB uint8 frames ``(h, w, 3)`` of a video file or a list of images,
+    decoded as the restorer decodes them (colour matrix and range of the source)."""
     if isinstance(source, str):
-        import av
-        with av.open(source) as container:
-            stream = container.streams.video[0]
-            stream.thread_type = 'AUTO'
-            for frame in container.decode(stream):
-                yield frame.to_ndarray(format='rgb24')
+        for _, frame in iter_frames(source, dtype=np.uint8):
+            yield frame
     else:
         for path in source:
-            img = cv2.imread(path, cv2.IMREAD_COLOR)
-            if img is None:
-                raise ValueError(f'cannot read image: {path}')
-            yield cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+            yield to_uint8(read_image(path))
 
 
 class SceneCutDetector:
@@ -166,17 +160,17 @@ def prepare_frames(inputs, out, min_frames=100, scale=None, sub_size=None,
         dict: ``sequences`` ({folder: frames}) and ``skipped`` ({scene: frames}).
     """
     if min_frames < 1:
-        raise ValueError(f'--min-frames must be >= 1, got {min_frames}')
+        raise DataError(f'--min-frames must be >= 1, got {min_frames}')
     if scale is not None and scale <= 0:
-        raise ValueError(f'--scale must be > 0, got {scale}')
+        raise DataError(f'--scale must be > 0, got {scale}')
     if sub_size is not None and sub_size < 1:
-        raise ValueError(f'--sub-size must be >= 1, got {sub_size}')
+        raise DataError(f'--sub-size must be >= 1, got {sub_size}')
     if sub_step is not None and sub_step < 1:
-        raise ValueError(f'--sub-step must be >= 1, got {sub_step}')
+        raise DataError(f'--sub-step must be >= 1, got {sub_step}')
     sources = find_sources(inputs)
     out = osp.abspath(out)
     if osp.exists(out) and (not osp.isdir(out) or os.listdir(out)):
-        raise FileExistsError(f'output exists and is not empty: {out}')
+        raise DataError(f'output exists and is not empty: {out}')
     os.makedirs(osp.dirname(out), exist_ok=True)
     tmp = osp.join(osp.dirname(out), f'.{osp.basename(out)}.partial-{os.getpid()}')
     shutil.rmtree(tmp, ignore_errors=True)
@@ -187,7 +181,7 @@ def prepare_frames(inputs, out, min_frames=100, scale=None, sub_size=None,
         for name, source in sources:
             detector.reset()
             scene, count, folders = -1, 0, []
-            for frame in iter_frames(source):
+            for frame in source_frames(source):
                 if detector(frame) or scene < 0:
                     _close_scene(tmp, name, scene, count, folders, min_frames, result,
                                  log)
@@ -212,7 +206,7 @@ def prepare_frames(inputs, out, min_frames=100, scale=None, sub_size=None,
                 count += 1
             _close_scene(tmp, name, scene, count, folders, min_frames, result, log)
         if not result['sequences']:
-            raise ValueError(f'no scene of at least {min_frames} frames in the input')
+            raise DataError(f'no scene of at least {min_frames} frames in the input')
         if osp.isdir(out):
             os.rmdir(out)
         os.rename(tmp, out)

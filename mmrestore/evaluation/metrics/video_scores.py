@@ -1,10 +1,11 @@
 """No-reference scores of a restored video against its source (used by tools/score_video.py)."""
 from pathlib import Path
-from typing import Dict, Iterator, List, Tuple, Union
+from typing import Dict, Tuple, Union
 
-import av
-import cv2
 import numpy as np
+
+from mmrestore.errors import VideoIOError
+from mmrestore.video import iter_frames, probe_source
 
 from .ma import MaModel, load_ma_model
 from .mse_to_input import mse_to_input
@@ -16,31 +17,6 @@ from .video_metric import sample_frame_indices
 SCORES = (('MSEToInput', 'lower = closer to input'), ('NIQE', 'lower is better'),
           ('Ma', 'higher is better'), ('PI', 'lower is better'),
           ('TemporalError', 'lower = steadier'))
-
-
-def count_frames(path: Union[str, Path]) -> Tuple[int, int, int]:
-    """(frames, height, width) of the first video stream; packets are counted if needed."""
-    with av.open(str(path)) as container:
-        if not container.streams.video:
-            raise ValueError(f'{path}: no video stream')
-        stream = container.streams.video[0]
-        h, w, n = stream.codec_context.height, stream.codec_context.width, stream.frames
-        if n <= 0:
-            n = sum(1 for p in container.demux(stream) if p.size)
-    if n <= 0:
-        raise ValueError(f'{path}: the video has no frames')
-    return n, h, w
-
-
-def iter_frames(path: Union[str, Path], wanted: List[int]) -> Iterator[Tuple[int, np.ndarray]]:
-    """Decode ``path`` once and yield (index, RGB uint8 frame) for the wanted indices."""
-    wanted_set, last = set(wanted), max(wanted)
-    with av.open(str(path)) as container:
-        for i, frame in enumerate(container.decode(video=0)):
-            if i in wanted_set:
-                yield i, frame.to_ndarray(format='rgb24')
-            if i >= last:
-                return
 
 
 def score_videos(source: Union[str, Path], restored: Union[str, Path], num_frames: int = 10,
@@ -56,10 +32,12 @@ def score_videos(source: Union[str, Path], restored: Union[str, Path], num_frame
         dict: 'frames' (indices), 'input' / 'restored' means per score, 'per_frame' lists,
         'ma_available' and the frame counts.
     """
-    n_src, h_src, w_src = count_frames(source)
-    n_res, h_res, w_res = count_frames(restored)
+    src_info, res_info = probe_source(source), probe_source(restored)
+    n_src, h_src, w_src = src_info.num_frames, src_info.height, src_info.width
+    n_res, h_res, w_res = res_info.num_frames, res_info.height, res_info.width
     if (h_src, w_src) != (h_res, w_res):
-        raise ValueError(f'frame sizes differ: input {w_src}x{h_src}, restored {w_res}x{h_res}')
+        raise VideoIOError(f'frame sizes differ: input {w_src}x{h_src}, '
+                           f'restored {w_res}x{h_res}')
     n = min(n_src, n_res)
     frames = sample_frame_indices(n, int(num_frames))
     pairs = sorted({max(1, k) for k in frames}) if n > 1 else []
@@ -68,11 +46,8 @@ def score_videos(source: Union[str, Path], restored: Union[str, Path], num_frame
         ma_model = load_ma_model(ma_model)
     with_ma = ma_model is not None
 
-    src = dict(iter_frames(source, needed))
-    res = dict(iter_frames(restored, needed))
-    missing = [k for k in needed if k not in src or k not in res]
-    if missing:
-        raise ValueError(f'could not decode frame {missing[0]} of both videos')
+    src = dict(iter_frames(src_info, needed, np.uint8))
+    res = dict(iter_frames(res_info, needed, np.uint8))
 
     # smaller clips than NIQE needs (after the border crop) get the other scores
     notes = []
@@ -125,70 +100,22 @@ def format_table(result: Dict) -> str:
     return '\n'.join(lines)
 
 
-def _detailed_windows(gray: np.ndarray, size: int, count: int = 2) -> List[Tuple[int, int]]:
-    """Top-left corners of the ``count`` most textured, non-overlapping size x size windows."""
-    h, w = gray.shape
-    lap = np.abs(cv2.Laplacian(gray.astype(np.float32), cv2.CV_32F))
-    energy = cv2.boxFilter(lap, -1, (size, size), normalize=True)
-    half = size // 2
-    energy = energy[half:h - size + half + 1, half:w - size + half + 1]
-    corners = []
-    for _ in range(count):
-        y, x = np.unravel_index(np.argmax(energy), energy.shape)
-        corners.append((int(y), int(x)))
-        energy[max(0, y - size):y + size, max(0, x - size):x + size] = -1
-    return corners
-
-
-def comparison_figure(source: np.ndarray, restored: np.ndarray,
-                      labels: Tuple[str, str] = ('input', 'restored'),
-                      zoom_windows: int = 2) -> np.ndarray:
-    """Before/after picture: the two frames side by side, then zoomed crops of each.
-
-    Args:
-        source (np.ndarray): (h, w, 3) RGB uint8 input frame.
-        restored (np.ndarray): (h, w, 3) RGB uint8 restored frame.
-        labels (tuple[str]): Captions. Default: ('input', 'restored').
-        zoom_windows (int): Number of zoomed regions (the most textured ones). Default: 2.
-
-    Returns:
-        np.ndarray: RGB uint8 picture.
-    """
-    h, w = source.shape[:2]
-    size = max(16, min(h, w) // 5)
-    corners = _detailed_windows(cv2.cvtColor(source, cv2.COLOR_RGB2GRAY), size, zoom_windows)
-    colours = [(255, 64, 64), (64, 200, 255), (255, 220, 0)]
-    top = []
-    for img, label in ((source, labels[0]), (restored, labels[1])):
-        panel = img.copy()
-        for (y, x), c in zip(corners, colours):
-            cv2.rectangle(panel, (x, y), (x + size - 1, y + size - 1), c, max(1, h // 300))
-        scale = max(0.4, h / 720)
-        cv2.putText(panel, label, (8, int(30 * scale)), cv2.FONT_HERSHEY_SIMPLEX, scale,
-                    (255, 255, 255), max(1, int(2 * scale)), cv2.LINE_AA)
-        top.append(panel)
-    top = np.concatenate(top, axis=1)
-    # zoomed rows: for each window, input crop | restored crop, enlarged to half the width
-    tile = w // zoom_windows
-    rows = []
-    for (y, x), c in zip(corners, colours):
-        crops = [cv2.resize(img[y:y + size, x:x + size], (tile, tile),
-                            interpolation=cv2.INTER_NEAREST) for img in (source, restored)]
-        for crop in crops:
-            cv2.rectangle(crop, (0, 0), (tile - 1, tile - 1), c, max(2, tile // 100))
-        rows.append(crops)
-    zoom = np.concatenate([np.concatenate([r[0] for r in rows], axis=1),
-                           np.concatenate([r[1] for r in rows], axis=1)], axis=1)
-    pad = top.shape[1] - zoom.shape[1]
-    zoom = np.pad(zoom, ((0, 0), (0, pad), (0, 0)))
-    return np.concatenate([top, zoom], axis=0)
+def frame_scores(result: Dict, side: str, k: int) -> str:
+    """Scores of the ``k``-th scored frame of one side ('input'/'restored'), as text for
+    a figure caption, e.g. ``'NIQE 4.81, PI 3.20'``."""
+    parts = []
+    for name in ('NIQE', 'PI', 'MSEToInput'):
+        values = result['per_frame'][side].get(name) or []
+        if k < len(values) and values[k] is not None and np.isfinite(values[k]):
+            parts.append(f'{name} {values[k]:.2f}')
+    return ', '.join(parts)
 
 
 def figure_frames(source: Union[str, Path], restored: Union[str, Path],
                   index: int) -> Tuple[np.ndarray, np.ndarray]:
     """Frame ``index`` of both videos (RGB uint8)."""
-    a = dict(iter_frames(source, [index]))
-    b = dict(iter_frames(restored, [index]))
+    a = dict(iter_frames(source, [index], np.uint8))
+    b = dict(iter_frames(restored, [index], np.uint8))
     if index not in a or index not in b:
-        raise ValueError(f'could not decode frame {index} of both videos')
+        raise VideoIOError(f'no frame {index} in both videos')
     return a[index], b[index]

@@ -16,13 +16,14 @@ import math
 import sys
 from pathlib import Path
 
-import av
 import numpy as np
 import torch
 from PIL import Image
 from pyiqa.archs import nrqm_arch as nrqm
 from pyiqa.matlab_utils import dct2d, im2col
 from pyiqa.archs.func_util import extract_2d_patches
+
+from mmrestore import video
 
 HERE = Path(__file__).resolve().parent
 # (name, source, frame index or None, crop (top, left, h, w)): every pyramid size is even
@@ -36,11 +37,7 @@ SOURCES = [
 
 
 def frame(path, index):
-    with av.open(str(path)) as c:
-        for i, f in enumerate(c.decode(video=0)):
-            if i == index:
-                return f.to_ndarray(format='rgb24')
-    raise IndexError(index)
+    return video.read_frames(path, index, 1, np.uint8)[0]
 
 
 def pirm_y(rgb):

@@ -1,0 +1,245 @@
+"""Encode RGB frames: encoder choice (same bit depth as the source, visually lossless),
+a general :class:`VideoWriter` and the restorer's :class:`SegmentWriter`."""
+import os
+from dataclasses import dataclass, field
+
+import av
+import numpy as np
+
+from mmrestore.errors import VideoIOError
+
+from .colour import sws_matrix, sws_range
+
+# Encoders that take a constant rate factor, and their visually lossless default.
+CRF_CODECS = {'libx264': 16, 'libx265': 16, 'libvpx-vp9': 20, 'libaom-av1': 20}
+
+
+@dataclass
+class EncoderSettings:
+    """How restored frames are encoded.
+
+    Args:
+        codec (str): FFmpeg encoder name.
+        pix_fmt (str): encoded pixel format.
+        crf (int, optional): constant rate factor (encoders in ``CRF_CODECS``).
+        preset (str, optional): encoder preset (x264/x265).
+        options (dict): further encoder options.
+        bit_rate (int, optional): target bits per second (instead of a crf).
+    """
+    codec: str
+    pix_fmt: str
+    crf: int = None
+    preset: str = None
+    options: dict = field(default_factory=dict)
+    bit_rate: int = None
+
+    def describe(self):
+        extra = f' crf {self.crf}' if self.crf is not None else ''
+        extra += f' preset {self.preset}' if self.preset else ''
+        return f'{self.codec} {self.pix_fmt}{extra}'
+
+
+def choose_encoder(info, codec=None, crf=None, preset=None):
+    """Encoder settings for ``info``: visually lossless, same bit depth as the source.
+
+    Default codec: libx264 for 8-bit sources, libx265 for deeper ones. The source pixel
+    format is kept when the encoder supports it, else 4:2:0 of the source's depth.
+    Raises :class:`VideoIOError` for an unknown encoder or a CRF it does not take.
+    """
+    deep = info.bit_depth > 8
+    codec = codec or ('libx265' if deep else 'libx264')
+    try:
+        formats = [f.name for f in (av.codec.Codec(codec, 'w').video_formats or [])]
+    except (av.error.FFmpegError, ValueError):
+        raise VideoIOError(f'unknown video encoder: {codec}') from None
+    if crf is not None and codec not in CRF_CODECS:
+        raise VideoIOError(f'--crf applies to {", ".join(CRF_CODECS)}, not {codec}')
+    if preset is not None and codec not in ('libx264', 'libx265'):
+        raise VideoIOError(f'--preset applies to libx264/libx265, not {codec}')
+    wanted = [info.pix_fmt] if not info.is_folder else []
+    if info.width % 2 or info.height % 2:  # odd sizes (frame folders): no chroma subsampling
+        wanted += ['yuv444p10le'] if deep else ['yuv444p']
+    wanted += ['yuv420p10le', 'yuv422p10le', 'yuv444p10le'] if deep else ['yuv420p']
+    pix_fmt = next((f for f in wanted if f in formats), None)
+    if pix_fmt is None and deep:
+        raise VideoIOError(f'{codec} cannot encode {info.bit_depth}-bit video; '
+                           'use libx265 or libx264')
+    pix_fmt = pix_fmt or (formats[0] if formats else 'yuv420p')
+    if codec in CRF_CODECS and crf is None:
+        crf = CRF_CODECS[codec]
+    if codec in ('libx264', 'libx265') and preset is None:
+        preset = 'medium'
+    options = {'x265-params': 'log-level=error'} if codec == 'libx265' else {}
+    if codec == 'libx264':
+        # One encoder thread: with x264's own threading the segments were not always the
+        # same from run to run (the first segment of a resumed process differed in 3 of
+        # 9 kill -9 runs with the automatic count, and the same video with and without
+        # background I/O once in a full test run with the count fixed to the CPUs), so
+        # resume and torchrun would not equal one run. Encoding runs in its own thread
+        # beside the model; at 4K it may limit a fast GPU (not measured).
+        options['threads'] = '1'
+    return EncoderSettings(codec, pix_fmt, crf, preset, options)
+
+
+class VideoWriter:
+    """Encode RGB frames into a video file: one video stream, audio optionally copied.
+
+    The file and its encoder are opened by the first :meth:`write` (or :meth:`close`),
+    so a writer made in one thread and fed in another is used by that thread only. With
+    ``atomic`` the file is written beside ``path`` and renamed at :meth:`close`: the
+    path never holds half a video (a failed ``with`` block removes the partial file).
+
+    Args:
+        path (str): the video file; the muxer comes from its extension or ``format``.
+        fps (Fraction | int): frame rate.
+        encoder (EncoderSettings): codec, pixel format, crf, preset and options.
+            Default: libx264 yuv420p crf 16.
+        colour (dict, optional): FFmpeg colour tags to set (``colorspace`` and
+            ``color_range`` also pick the RGB -> YUV conversion, as when decoding).
+        size (tuple[int, int], optional): (width, height), if no frame may be written.
+        time_base (Fraction, optional): time base of the ``pts`` given to :meth:`write`
+            (also the MP4/MOV track timescale). Default: ``1 / fps``.
+        max_b_frames (int, optional): e.g. 0 for one packet per frame, in order.
+        audio_from (str, optional): a file whose audio streams are copied, up to the
+            end of the last frame written.
+        format (str, optional): muxer name. Default: from the extension.
+        atomic (bool): write through a partial file. Default: True.
+    """
+
+    def __init__(self, path, fps, encoder=None, colour=None, size=None, time_base=None,
+                 max_b_frames=None, audio_from=None, format=None, atomic=True):
+        self.path, self.fps = str(path), fps
+        self.encoder = encoder or EncoderSettings('libx264', 'yuv420p', 16)
+        self.colour, self.size, self.time_base = dict(colour or {}), size, time_base
+        self.max_b_frames, self.audio_from, self.format = max_b_frames, audio_from, format
+        root, ext = os.path.splitext(self.path)
+        self._target = f'{root}.partial{ext}' if atomic else self.path
+        self.container = None
+        self.frames = 0
+        self._last_time = None
+
+    def _open(self, width, height):
+        encoder = self.encoder
+        options = {}
+        tb = self.time_base
+        if tb is not None and tb.numerator == 1 and self.path.lower().endswith(
+                ('.mp4', '.mov', '.m4v')):
+            options['video_track_timescale'] = str(tb.denominator)
+        self.container = av.open(self._target, 'w', format=self.format, options=options)
+        stream = self.container.add_stream(encoder.codec, rate=self.fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, encoder.pix_fmt
+        ctx = stream.codec_context
+        if self.max_b_frames is not None:
+            ctx.max_b_frames = self.max_b_frames
+        for key, value in self.colour.items():
+            setattr(ctx, key, value)
+        options = dict(encoder.options)
+        if encoder.crf is not None:
+            options['crf'] = str(encoder.crf)
+        if encoder.preset:
+            options['preset'] = encoder.preset
+        stream.options = options
+        if encoder.bit_rate:
+            stream.bit_rate = encoder.bit_rate
+        self.stream = stream
+        self._audio = None
+        if self.audio_from:
+            self._audio = av.open(str(self.audio_from))
+            self._audio_map = {s.index: self.container.add_stream(template=s)
+                               for s in self._audio.streams.audio}
+        self._matrix = sws_matrix(self.colour, height)
+        self._range = sws_range(self.colour)
+
+    def write(self, rgb, pts=None):
+        """Encode one RGB frame ``(h, w, 3)`` ``uint8``/``uint16``; ``pts`` in
+        ``time_base`` (default: the frame's index)."""
+        if self.container is None:
+            self._open(rgb.shape[1], rgb.shape[0])
+        fmt = 'rgb24' if rgb.dtype == np.uint8 else 'rgb48le'
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format=fmt)
+        frame = frame.reformat(format=self.encoder.pix_fmt, dst_colorspace=self._matrix,
+                               dst_color_range=self._range)
+        frame.pts = self.frames if pts is None else pts
+        if self.time_base is not None:
+            frame.time_base = self.time_base
+            self._last_time = frame.pts * self.time_base
+        else:
+            self._last_time = frame.pts / self.fps
+        self.container.mux(self.stream.encode(frame))
+        self.frames += 1
+
+    def close(self):
+        """Flush the encoder, copy the audio, and (atomic) move the file into place."""
+        if self.container is None:
+            if self.size is None:
+                raise VideoIOError(f'{self.path}: no frame written and no size given')
+            self._open(*self.size)
+        if not self.frames:  # still a valid file: header and trailer, no frame
+            self.container.start_encoding()
+        self.container.mux(self.stream.encode(None))
+        if self._audio is not None:
+            for packet in self._audio.demux(list(self._audio.streams.audio)):
+                if not packet.size or packet.pts is None:
+                    continue
+                if self._last_time is None or packet.pts * packet.time_base > self._last_time:
+                    continue
+                packet.stream = self._audio_map[packet.stream.index]
+                self.container.mux(packet)
+            self._audio.close()
+        self.container.close()
+        if self._target != self.path:
+            os.replace(self._target, self.path)
+
+    def abort(self):
+        """Close without finishing, removing a partial file."""
+        try:
+            if self.container is not None:
+                self.container.close()
+        finally:
+            if self._target != self.path and os.path.exists(self._target):
+                os.remove(self._target)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+def write_video(path, frames, fps=25, encoder=None, **kwargs):
+    """Encode RGB frames ``(t, h, w, 3)`` into ``path`` (atomically); returns ``path``.
+
+    ``kwargs`` go to :class:`VideoWriter` (``colour``, ``time_base``, ``audio_from`` ...).
+    """
+    with VideoWriter(path, fps, encoder, **kwargs) as writer:
+        for frame in frames:
+            writer.write(frame)
+    return path
+
+
+class SegmentWriter(VideoWriter):
+    """Encode consecutive restored frames into one segment file (Matroska).
+
+    Segments hold one packet per frame in order (no B-frames), so
+    :func:`~mmrestore.video.join.join_segments` can stream-copy them into the output
+    with the source's timestamps. Every segment is encoded with identical settings,
+    hence identical stream headers.
+
+    Opened lazily (see :class:`VideoWriter`): with the encoder of the previous segment
+    still encoding in the writing thread, opening the next one in the main thread made
+    libx264 output depend on timing (a resumed run's last segments differed from an
+    uninterrupted run's).
+
+    Args:
+        path (str): the segment file.
+        info (SourceInfo): the source (size, rate, colour tags).
+        encoder (EncoderSettings): encoder settings.
+    """
+
+    def __init__(self, path, info, encoder):
+        super().__init__(path, info.fps, encoder, info.colour, (info.width, info.height),
+                         max_b_frames=0, format='matroska', atomic=False)
+        self.info = info
