@@ -18,6 +18,8 @@ setup(
     python_requires='>=3.10',
     packages=find_packages(include=['mmrestore', 'mmrestore.*']),
     include_package_data=True,
+    # the shipped default model's weights (its config is a module of the package)
+    package_data={'mmrestore.model_zoo': ['*.pth']},
     # The pinned stack lives in requirements/*.txt (installed by `make setup`).
     install_requires=['mmagic==1.2.0', 'mmengine==0.10.7', 'mmcv==2.1.0', 'av==13.1.0'],
     zip_safe=False,

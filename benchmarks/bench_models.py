@@ -51,7 +51,7 @@ def build(name):
     if name == DEFAULT_LITE:
         from mmagic.registry import MODELS
         from mmrestore.apis.model_loader import DEFAULT_CONFIG, generator_config
-        return MODELS.build(dict(generator_config(DEFAULT_CONFIG)[0], init_from=None)).eval()
+        return MODELS.build(generator_config(DEFAULT_CONFIG)[0]).eval()
     if name.startswith('RealBasicVSR'):
         model = RealBasicVSRNet(64, 20, 20, dynamic_refine_thres=255)
     else:

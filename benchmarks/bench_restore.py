@@ -11,7 +11,7 @@ RealBasicVSR baseline). In one process, interleaved round by round, it times:
   * MMagic inferencer   ``VideoRestorationInferencer`` running ``RealBasicVSR`` of the
                         same width on the 1/4 clip, writing the 1080p video;
   * ours, shipped model with ``--default-model``: ``restore_video`` with no config, i.e.
-                        the compact trained model of ``configs/default_lite.py`` (fast
+                        the compact trained model of ``mmrestore/model_zoo/default_lite.py`` (fast
                         path), against the same MMagic row;
 
 and prints frames/s (median, min-max), the ratios measured in the same run, and the share
@@ -162,7 +162,7 @@ def main(argv=None):
     p.add_argument('--threads', type=int, default=torch.get_num_threads())
     p.add_argument('--rss', action='store_true', help='also peak RSS, 100 vs 1,000 frames')
     p.add_argument('--default-model', action='store_true',
-                   help='also time the shipped default model (configs/default_lite.py)')
+                   help='also time the shipped default model (mmrestore/model_zoo)')
     p.add_argument('--no-plain', action='store_true',
                    help='skip the "threads only" and "plain" rows (saves time)')
     args = p.parse_args(argv)

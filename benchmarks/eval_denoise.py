@@ -5,7 +5,7 @@
     python benchmarks/eval_denoise.py --table work_dirs/eval_denoise*.json
 
 Held-out clips only (never seen in training): carphone_pristine.mp4 (centre), the tail of
-bikes.mp4 after the training frames of configs/default_lite.py (centre), and
+bikes.mp4 after the training frames of configs/default_lite_stage1.py (centre), and
 scikit-image's astronaut photo (held out of all training and tuning) panned by a
 sub-pixel camera path. ``--frames`` frames of ``--size`` each (small, so that BM3D and
 BM4D run in minutes on a CPU).
@@ -49,7 +49,7 @@ from mmrestore.video import EncoderSettings, bundled_clip, read_frames, write_vi
 REPO = Path(__file__).resolve().parents[1]
 TARGETS = (30., 25., 20., 15.)
 NOISES = ('pg', 'pg+h264', 'gauss', 'grain')
-TRAIN_FRAMES = {'bikes.mp4': 200}  # configs/default_lite.py train_clips
+TRAIN_FRAMES = {'bikes.mp4': 200}  # configs/default_lite_stage1.py train_clips
 
 
 def centre(frames, size):
@@ -326,7 +326,7 @@ def main():
     p.add_argument('--config', help='model config (default: the shipped model\'s)')
     p.add_argument('--checkpoint', help='model weights (default: the shipped model)')
     p.add_argument('--previous', help='also run this checkpoint of the previous default '
-                   'model (configs/default_lite.py)')
+                   'model (configs/default_lite_stage1.py)')
     p.add_argument('--frames', type=int, default=6)
     p.add_argument('--size', type=int, nargs=2, default=(128, 128), metavar=('H', 'W'))
     p.add_argument('--noises', nargs='+', default=list(NOISES), choices=NOISES)
@@ -352,7 +352,7 @@ def main():
                                                          else None), args.checkpoint)[0]
     if args.previous:
         models['previous default model'] = load_generator(
-            str(REPO / 'configs' / 'default_lite.py'), args.previous)[0]
+            str(REPO / 'configs' / 'default_lite_stage1.py'), args.previous)[0]
     data = clips(args.frames, tuple(args.size))
     names = args.clips or list(data)
     k, n = (int(v) for v in args.shard.split('/'))

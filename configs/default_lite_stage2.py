@@ -1,11 +1,10 @@
-# Second (last) training stage of the shipped default model: the stage-1 result
-# (configs/default_lite.py, 2,400 iterations on 64-pixel crops) trained on 128-pixel crops,
-# i.e. 32x32 on the 1/4 grid where the generator works.
-_base_ = './default_lite.py'
+# Stage 2 of the shipped default model: the stage-1 result (2,400 iterations on 64-pixel
+# crops) trained on 128-pixel crops, i.e. 32x32 on the 1/4 grid where the generator works.
+_base_ = './default_lite_stage1.py'
 
 experiment_name = 'default_lite_stage2'
 work_dir = f'./work_dirs/{experiment_name}'
-load_from = './work_dirs/default_lite/iter_2400.pth'
+load_from = './work_dirs/default_lite_stage1/iter_2400.pth'
 
 crop_size = 128
 train_pipeline = [

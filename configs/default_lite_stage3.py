@@ -1,6 +1,6 @@
-# Third (last) training stage of the shipped default model: the stage-2 result trained on
-# the same scenes shrunk by a random factor of 1-4 (RandomDownscale before the crop), so
-# the model also sees the dense detail of low-resolution footage (docs/default_model.md).
+# Stage 3 of the shipped default model: the stage-2 result trained on the same scenes
+# shrunk by a random factor of 1-4 (RandomDownscale before the crop), so the model also
+# sees the dense detail of low-resolution footage (docs/default_model.md).
 _base_ = './default_lite_stage2.py'
 
 experiment_name = 'default_lite_stage3'

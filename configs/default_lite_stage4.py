@@ -1,8 +1,8 @@
-# Fourth (last) training stage of the shipped default model: the stage-3 result with the
-# SPyNet trained here (configs/default_lite_spynet.py: normal-flow initialisation, then
-# self-supervised on frame pairs; frozen here, as in RealBasicVSR and the thesis), on
-# 10-frame sequences (twice as many neighbours) of 96-pixel crops, so that frames shrink
-# further (RandomDownscale up to 6x; bikes' 272-pixel frames up to 2.8x instead of 2.1x).
+# Stage 4 of the shipped default model: the stage-3 result with the SPyNet trained here
+# (configs/default_lite_spynet.py: normal-flow initialisation, then self-supervised on
+# frame pairs; frozen here, as in RealBasicVSR and the thesis), on 10-frame sequences
+# (twice as many neighbours) of 96-pixel crops, so that frames shrink further
+# (RandomDownscale up to 6x; bikes' 272-pixel frames up to 2.8x instead of 2.1x).
 # docs/default_model.md, "Stage 4".
 _base_ = './default_lite_stage3.py'
 
@@ -10,11 +10,12 @@ experiment_name = 'default_lite_stage4'
 work_dir = f'./work_dirs/{experiment_name}'
 # Both generators start from stage 3's EMA weights (tools/export_generator.py
 # work_dirs/default_lite_stage3/iter_2000.pth work_dirs/default_lite_stage3/ema.pth),
-# then SPyNet from its own training (tools/export_generator.py --spynet).
+# then SPyNet from its own training (tools/export_generator.py --spynet): init_from, as
+# load_from would restore stage 3's generator, EMA and SPyNet as they were.
 load_from = None
 model = dict(
     generator=dict(
-        realbasicvsr_pretrained='./work_dirs/default_lite_stage3/ema.pth',
+        init_from='./work_dirs/default_lite_stage3/ema.pth',
         spynet_pretrained='./work_dirs/default_lite_spynet/spynet.pth',
         is_fix_spynet=True))
 

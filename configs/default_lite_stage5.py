@@ -1,20 +1,18 @@
-# Fifth training stage of the default model (issue 14; then stage 6): a noise-aware temporal
-# denoise head (TemporalDenoiseHead: 1/2-size, sees the LQ frame, its two SPyNet-warped
-# LQ neighbours, the 1/4-pipeline's output and the blind noise map) trained on top of the
-# frozen stage-4 model, on heavier and more varied noise (input PSNR down to ~13 dB,
-# plain Gaussian, H.264-compressed) and on the still-photo videos of
-# tools/prepare_stills.py as well as the clips' training heads. docs/default_model.md,
-# "Stage 5".
+# Stage 5 of the shipped default model: a noise-aware temporal denoise head
+# (TemporalDenoiseHead: 1/2-size, sees the LQ frame, its two SPyNet-warped LQ neighbours,
+# the 1/4-pipeline's output and the blind noise map) trained on top of the frozen stage-4
+# model, on heavier and more varied noise (input PSNR down to ~13 dB, plain Gaussian,
+# H.264-compressed) and on the still-photo videos of tools/prepare_stills.py as well as
+# the clips' training heads. docs/default_model.md, "Stages 5 and 6".
 _base_ = './default_lite_stage4.py'
 
 experiment_name = 'default_lite_stage5'
 work_dir = f'./work_dirs/{experiment_name}'
-load_from = None
 model = dict(
     generator=dict(
-        realbasicvsr_pretrained=None,
         spynet_pretrained=None,
-        # the stage-4 model as shipped (checkpoints/default_lite.pth before issue 14)
+        # the stage-4 model, exported: the default model before the head
+        # (docs/default_model.md, "Stages 5 and 6")
         init_from='./work_dirs/default_lite_stage4/generator.pth',
         is_fix_cleaning=True,
         is_fix_basicvsr=True,

@@ -1,6 +1,6 @@
-# Sixth (last) training stage of the shipped default model (issue 14): stage 5's head,
-# whose DCT shrinkage used three frames (radius 1), goes on with five (radius 2, the
-# flows composed to reach frames i-2 and i+2). Stage 5 ran as
+# Stage 6, the last, of the shipped default model: stage 5's head, whose DCT shrinkage
+# used three frames (radius 1), goes on with five (radius 2, the flows composed to reach
+# frames i-2 and i+2); exported, it is mmrestore/model_zoo/default_lite.pth. Stage 5 ran as
 #   tools/train.py configs/default_lite_stage5.py \
 #       --cfg-options model.generator.denoise_head.radius=1
 # and was stopped after iteration 1200 (its cosine schedule planned 3000).

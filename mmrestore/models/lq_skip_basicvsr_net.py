@@ -23,7 +23,7 @@ class LQSkipBasicVSRNet(BasicVSRNet):
     :meth:`reconstruct` so callers can reuse the pieces.
 
     Three options, off by default (the thesis's model), depart from RealBasicVSR's layers
-    for compact models (``configs/default_lite.py``); the parameter names stay:
+    for compact models (``mmrestore/model_zoo/default_lite.py``); the parameter names stay:
 
     * ``hr_channels``: channels of the last, full-resolution part of the upsampler
       (``upsample2`` output, ``conv_hr``, ``conv_last``), fixed to 64 in BasicVSR. At

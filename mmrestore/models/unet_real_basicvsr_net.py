@@ -43,8 +43,9 @@ class UNetRealBasicVSRNet(BaseModule):
         spynet_pretrained (str, optional): SPyNet weights file. Default: None (random).
             Loaded at construction and again after ``realbasicvsr_pretrained`` in
             :meth:`init_weights`: it takes precedence over that checkpoint's SPyNet.
-        realbasicvsr_pretrained (str, optional): RealBasicVSR (or own) checkpoint loaded
-            into the matching tensors by :meth:`init_weights`. Default: None.
+        realbasicvsr_pretrained (str, optional): released RealBasicVSR checkpoint loaded
+            into the matching tensors by :meth:`init_weights`. Default: None. Our own
+            checkpoints go through ``init_from`` or MMEngine's ``load_from``.
         is_fix_cleaning (bool): Freeze the cleaning module (stage 2). Default: False.
         is_fix_spynet (bool): Freeze SPyNet, as RealBasicVSR and the thesis. Default: True.
         is_fix_basicvsr (bool): Freeze the whole BasicVSR part (training a

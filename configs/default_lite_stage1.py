@@ -1,9 +1,10 @@
-# The shipped default model (checkpoints/default_lite.pth): a compact 2lev_1res_wS trained
-# from scratch on a CPU, on the first 80% of two public clips, for low-light noise only.
-# See docs/default_model.md (data, command, seed, losses, evaluation).
+# Stage 1 of the shipped default model (mmrestore/model_zoo/default_lite.pth): a compact
+# 2lev_1res_wS trained from scratch on a CPU, on the first 80% of two public clips, for
+# low-light noise only. Stages 2-6 follow (default_lite_stage2.py ...), the SPyNet is
+# default_lite_spynet.py. See docs/default_model.md (data, commands, seed, evaluation).
 _base_ = './2lev_1res_wS.py'
 
-experiment_name = 'default_lite'
+experiment_name = 'default_lite_stage1'
 work_dir = f'./work_dirs/{experiment_name}'
 randomness = dict(seed=20221, deterministic=False)
 
@@ -18,7 +19,8 @@ train_data_root = 'data/default_lite/train'
 # starts it from data/default_lite/spynet_init.pth (tools/prepare_default_lite.py:
 # random weights whose last layers are zero, so it first predicts zero flow, identity
 # alignment, instead of random flow), passed by the training command
-# (docs/default_model.md) so that inference does not need the file.
+# (docs/default_model.md) so that the later stages, which inherit this config, do not
+# need the file.
 model = dict(
     generator=dict(
         mid_channels=32,
