@@ -140,3 +140,57 @@ def test_cli_main_restores_the_logger(cli, tmp_path):
     before = log.handlers[:], log.propagate, log.level
     assert cli.main([str(tmp_path / 'missing.mp4'), str(tmp_path / 'o.mp4')]) == 2
     assert (log.handlers[:], log.propagate, log.level) == before
+
+
+def _modules_after_cli(*args):
+    """Run the CLI in a fresh interpreter; (exit code, stderr, heavy modules loaded)."""
+    code = ('import runpy, sys\n'
+            f'sys.argv = ["restore_video.py", *{[str(a) for a in args]!r}]\n'
+            'try:\n'
+            f'    runpy.run_path({str(CLI)!r}, run_name="__main__")\n'
+            'except SystemExit as exc:\n'
+            '    heavy = [m for m in ("torch", "mmagic", "mmengine.runner") if m in sys.modules]\n'
+            '    print(" ".join(heavy) or "none")\n'
+            '    raise\n')
+    res = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                         timeout=120)
+    return res.returncode, res.stderr.strip().splitlines(), res.stdout.strip()
+
+
+def test_argument_errors_answer_before_torch_and_mmagic_load(clip, tmp_path):
+    code, err, heavy = _modules_after_cli(clip, tmp_path / 'o.mp4', '-L', '8', '-K', '4')
+    assert code == 2 and len(err) == 1 and 'must exceed 2 x --overlap' in err[0]
+    assert heavy == 'none'
+
+
+@pytest.mark.parametrize('extra, words', [
+    (['--crf', '-5'], 'takes 0 (lossless) to 51'), (['--crf', '99'], 'to 51'),
+    (['--preset', 'warpspeed'], 'choose from ultrafast'),
+    (['--codec', 'aac'], 'audio encoder'), (['--codec', 'png'], 'cannot encode png'),
+    (['--cfg-options', 'foo'], 'expected KEY=VALUE'),
+    (['--fps', '-25'], 'finite number > 0'), (['--fps', 'nan'], 'finite number > 0'),
+    (['--fps', '0'], 'finite number > 0')])
+def test_values_that_cannot_work_are_refused_before_any_restoring(cli, clip, tmp_path,
+                                                                 capsys, extra, words):
+    out = tmp_path / 'out.mp4'
+    assert cli.main([str(clip), str(out), *TINY, *extra]) == 2
+    msg = one_line_error(capsys)
+    assert words in msg, msg
+    assert list(tmp_path.iterdir()) == []  # no OUTPUT, no work folder, no trial file
+
+
+@pytest.mark.parametrize('ext, codec', [('.webm', 'vp9'), ('.avi', 'ffv1'), ('.mov', 'h264')])
+def test_every_output_container_has_a_working_default(cli, tmp_path, capsys, ext, codec):
+    src = tmp_path / 'silent.mp4'  # WebM cannot carry the clip's AAC audio (see below)
+    make_clip(src, 'bigbuckbunny.mp4', frames=6, size=(64, 112), audio=False)
+    out = tmp_path / f'out{ext}'
+    assert cli.main([str(src), str(out), *TINY]) == 0, capsys.readouterr().err
+    assert video.list_streams(out)[0]['codec'] == codec
+    assert video.probe_source(out).num_frames == 6
+
+
+def test_audio_the_container_cannot_carry_is_refused_up_front(cli, clip, tmp_path, capsys):
+    out = tmp_path / 'out.webm'
+    assert cli.main([str(clip), str(out), *TINY]) == 2
+    assert "with the source's audio" in one_line_error(capsys)
+    assert list(tmp_path.iterdir()) == []

@@ -72,6 +72,11 @@ def parse_args(argv=None):
 
 
 def cfg_options(items):
+    from mmrestore.errors import RestoreError
+    bad = [item for item in items if '=' not in item or item.startswith('=')]
+    if bad:
+        raise RestoreError(f'--cfg-options {bad[0]!r}: expected KEY=VALUE, e.g. '
+                           'model.generator.mid_channels=16')
     from mmengine.config import DictAction
     parser = argparse.ArgumentParser()
     parser.add_argument('--o', nargs='+', action=DictAction)
@@ -110,7 +115,11 @@ def _run(args, log):
 
 
 def _restore(args):
-    from mmrestore.apis import RestoreSettings, restore_video
+    from mmrestore.apis.settings import RestoreSettings, preflight
+    from mmrestore.errors import ModelLoadError
+    for what, path in (('--checkpoint', args.checkpoint), ('--config', args.config)):
+        if path and not path.startswith('mmagic::') and not os.path.isfile(path):
+            raise ModelLoadError(f'{what} not found: {path}')
     settings = RestoreSettings(
         config=args.config, checkpoint=args.checkpoint,
         cfg_options=cfg_options(args.cfg_options), device=args.device,
@@ -120,6 +129,8 @@ def _restore(args):
         overwrite=args.overwrite, keep_work=args.keep_work, compile=args.compile,
         strength=args.strength)
     progress = {'auto': None, 'bar': True, 'log': False}[args.progress]
+    preflight(args.input, args.output, settings)  # mistakes answered before torch loads
+    from mmrestore.apis.restorer import restore_video
     restore_video(args.input, args.output, settings, progress=progress)
 
 

@@ -18,76 +18,24 @@ import logging
 import os
 import os.path as osp
 import shutil
-import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import timedelta
 
 import torch
 
 from mmrestore.errors import RestoreError, VideoIOError
-from mmrestore.video import (IMAGE_EXTS, BackgroundWorker, FramePrefetcher, FrameSource,
-                             SegmentWriter, choose_encoder, is_video_path, join_segments,
-                             probe_source, write_image)
+from mmrestore.video import (BackgroundWorker, FramePrefetcher, FrameSource, SegmentWriter,
+                             join_segments, write_image)
 from .denoise_control import (SAMPLE_FRAMES, configure_denoising, describe_noise,
                               is_noise_aware)
 from .model_loader import describe_device, load_generator
 from .progress import Progress, format_seconds
-from .sequence_runner import DTYPES, SequenceRunner
+from .sequence_runner import SequenceRunner
+from .settings import RestoreSettings, preflight
 
 logger = logging.getLogger('mmrestore.restore')
 FORMAT_VERSION = 1  # bump when segment files change meaning
-
-
-@dataclass
-class RestoreSettings:
-    """Settings of one restoration (see ``tools/restore_video.py --help``).
-
-    Args:
-        config (str, optional): model config; None: ``DEFAULT_CONFIG``.
-        checkpoint (str, optional): weights; None: ``DEFAULT_CHECKPOINT``.
-        cfg_options (dict, optional): config overrides.
-        device (str): 'auto', 'cpu', 'cuda' or 'cuda:N'. Default: 'auto'.
-        max_seq_len (int): L, frames per forward pass (with context). Default: 30.
-        chunk_frames (int): Q, decoded frames held in memory (with context). Default: 100.
-        overlap (int): K, context frames each side of a pass/segment. Default: 4.
-        dtype (str): 'fp32', 'fp16', 'bf16' (autocast). Default: 'fp32'.
-        codec (str, optional): video encoder; None: libx264 (8-bit) / libx265 (deeper).
-        crf (int, optional): constant rate factor; None: visually lossless default (16).
-        preset (str, optional): x264/x265 preset; None: 'medium'.
-        downscale (int): resize input by 1/S first (x S super-resolution baselines).
-        fps (float, optional): frame rate of a frame-folder input. Default: 25.
-        overwrite (bool): replace an existing OUTPUT. Default: False.
-        keep_work (bool): keep the work folder after success. Default: False.
-        background_io (bool): decode ahead and encode behind the model in background
-            threads (same output; at most Q decoded frames). Default: True.
-        reuse (bool): reuse cleaned frames and SPyNet flows of overlapping passes within
-            a segment (see ``SequenceRunner``). Default: True.
-        compile (bool): ``torch.compile`` the generator's sub-networks (CUDA only).
-            Default: False.
-        strength (float): denoising strength of a noise-aware model (the default
-            model): 0 = the input unchanged, 1 = as trained, above 1 = stronger; the
-            output changes monotonically with it. Default: 1.
-    """
-    config: str = None
-    checkpoint: str = None
-    cfg_options: dict = None
-    device: str = 'auto'
-    max_seq_len: int = 30
-    chunk_frames: int = 100
-    overlap: int = 4
-    dtype: str = 'fp32'
-    codec: str = None
-    crf: int = None
-    preset: str = None
-    downscale: int = 1
-    fps: float = None
-    overwrite: bool = False
-    keep_work: bool = False
-    background_io: bool = True
-    reuse: bool = True
-    compile: bool = False
-    strength: float = 1.
 
 
 def dist_env():
@@ -115,70 +63,6 @@ def resolve_device(device, local_rank=0):
     elif dev.type != 'cpu':
         raise RestoreError(f'unsupported --device {device!r}')
     return dev
-
-
-def output_kind(output):
-    """'video' or 'folder' for an OUTPUT path, or raise."""
-    if is_video_path(output, output=True):
-        return 'video'
-    ext = osp.splitext(output.rstrip('/'))[1].lower()
-    if ext in IMAGE_EXTS:
-        raise RestoreError(f'OUTPUT {output} names an image; give a folder for frames')
-    if ext and not osp.isdir(output):
-        raise RestoreError(f'OUTPUT {output}: unknown video container {ext!r}')
-    return 'folder'
-
-
-def check_paths(input_path, output, kind, overwrite):
-    """Refuse OUTPUT == INPUT, an existing OUTPUT without overwrite, unwritable folders."""
-    if not osp.exists(input_path):
-        raise RestoreError(f'input not found: {input_path}')
-    out = osp.abspath(output)
-    if osp.realpath(out) == osp.realpath(input_path) or (
-            osp.exists(out) and osp.samefile(out, input_path)):
-        raise RestoreError('OUTPUT is the INPUT; write the result elsewhere')
-    parent = osp.dirname(out)
-    if not osp.isdir(parent):
-        raise RestoreError(f'output folder does not exist: {parent}')
-    try:  # a real write: os.access() says yes to root on read-only mounts
-        fd, probe = tempfile.mkstemp(prefix='.restore-probe-', dir=parent)
-        os.close(fd)
-        os.remove(probe)
-    except OSError as exc:
-        raise RestoreError(f'output folder is not writable: {parent} ({exc.strerror})'
-                           ) from None
-    if osp.exists(out):
-        if kind == 'video' and osp.isdir(out):
-            raise RestoreError(f'OUTPUT {output} is a folder, not a video file')
-        if kind == 'folder' and not osp.isdir(out):
-            raise RestoreError(f'OUTPUT {output} is a file, not a folder')
-        empty_dir = osp.isdir(out) and not os.listdir(out)
-        if not overwrite and not empty_dir:
-            raise RestoreError(f'OUTPUT exists: {output} (use --overwrite to replace it)')
-    return out
-
-
-def check_settings(s, info, kind):
-    """Contradictory or impossible options -> RestoreError."""
-    if s.max_seq_len < 1 or s.chunk_frames < 1 or s.overlap < 0 or s.downscale < 1:
-        raise RestoreError('--max-seq-len, --chunk-frames, --downscale must be >= 1 and '
-                           '--overlap >= 0')
-    if s.max_seq_len <= 2 * s.overlap:
-        raise RestoreError(f'--max-seq-len {s.max_seq_len} must exceed 2 x --overlap '
-                           f'{s.overlap} (context frames are part of every pass)')
-    if s.chunk_frames <= 2 * s.overlap:
-        raise RestoreError(f'--chunk-frames {s.chunk_frames} must exceed 2 x --overlap '
-                           f'{s.overlap}')
-    if s.dtype not in DTYPES:
-        raise RestoreError(f'--dtype {s.dtype}: choose from {", ".join(DTYPES)}')
-    if kind == 'folder' and (s.codec or s.crf is not None or s.preset):
-        raise RestoreError('--codec/--crf/--preset apply to a video OUTPUT, not a folder')
-    if s.fps is not None and not info.is_folder:
-        raise RestoreError('--fps applies to a frame-folder INPUT; a video keeps its rate')
-    if min(info.width, info.height) < s.downscale:
-        raise RestoreError(f'--downscale {s.downscale} is larger than the frames')
-    if not (s.strength >= 0 and s.strength < float('inf')):
-        raise RestoreError(f'--strength {s.strength}: need a finite number >= 0')
 
 
 def plan_segments(num_frames, chunk_frames, overlap):
@@ -233,13 +117,8 @@ class VideoRestorer:
         self.s = settings or RestoreSettings()
         self.rank, self.world, self.local_rank = dist_env()
         self.input = input_path
-        self.kind = output_kind(output)
-        self.output = check_paths(input_path, output, self.kind, self.s.overwrite)
-        self.info = probe_source(input_path, folder_fps=self.s.fps or 25)
-        check_settings(self.s, self.info, self.kind)
-        self.encoder = None
-        if self.kind == 'video':
-            self.encoder = choose_encoder(self.info, self.s.codec, self.s.crf, self.s.preset)
+        self.kind, self.output, self.info, self.encoder = preflight(input_path, output,
+                                                                    self.s)
         self.device = resolve_device(self.s.device, self.local_rank)
         if self.s.dtype == 'fp16' and self.device.type != 'cuda':
             raise RestoreError('--dtype fp16 needs a CUDA device (use bf16 or fp32 on CPU)')

@@ -5,10 +5,11 @@ import re
 # Frame files read in folders and patterns, and written as image sequences.
 IMAGE_EXTS = ('.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp')
 # Video files recognised by name (e.g. the clips in a dataset folder); the first ones are
-# also the containers an OUTPUT may name (the extension picks the muxer).
-VIDEO_EXTS = ('.mp4', '.mov', '.mkv', '.m4v', '.avi', '.webm', '.mxf', '.ts', '.nut',
+# also the containers an OUTPUT may name (the extension picks the muxer). MXF is read,
+# not written: its operational patterns constrain codec, size and rate.
+VIDEO_EXTS = ('.mp4', '.mov', '.mkv', '.m4v', '.avi', '.webm', '.ts', '.nut', '.mxf',
               '.mts', '.m2ts', '.mpg', '.mpeg', '.wmv', '.flv')
-OUTPUT_VIDEO_EXTS = VIDEO_EXTS[:9]
+OUTPUT_VIDEO_EXTS = VIDEO_EXTS[:8]
 
 
 def natural_key(name):

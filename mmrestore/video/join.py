@@ -111,18 +111,24 @@ def check_output(info, encoder, output):
     seg = osp.join(parent, f'.{root}.trial-{os.getpid()}.mkv')
     out = osp.join(parent, f'.{root}.trial-{os.getpid()}{ext}')
     frame = np.zeros((info.height, info.width, 3), info.dtype)
+    what = f'{encoder.codec} {encoder.pix_fmt}'
     try:
-        writer = SegmentWriter(seg, trial, encoder)
-        for _ in range(trial.num_frames):
-            writer.write(frame)
-        writer.close()
-        join_segments([seg], out, trial, copy_audio=not info.is_folder)
-    except (av.error.FFmpegError, ValueError, TypeError) as exc:
-        what = f'{encoder.codec} {encoder.pix_fmt} in {ext or name}'
-        if info.audio_streams:
-            what += ' with the source\'s audio'
-        raise VideoIOError(f'cannot write {what}: {exc} (choose another --codec or '
-                           'container)') from None
+        try:
+            writer = SegmentWriter(seg, trial, encoder)
+            for _ in range(trial.num_frames):
+                writer.write(frame)
+            writer.close()
+        except (av.error.FFmpegError, ValueError, TypeError) as exc:
+            raise VideoIOError(f'cannot encode {what} {info.width}x{info.height}: {exc} '
+                               '(choose another --codec)') from None
+        try:
+            join_segments([seg], out, trial, copy_audio=not info.is_folder)
+        except (av.error.FFmpegError, ValueError, TypeError) as exc:
+            what += f' in {ext or name}'
+            if info.audio_streams:
+                what += ' with the source\'s audio'
+            raise VideoIOError(f'cannot write {what}: {exc} (choose another --codec or '
+                               'container)') from None
     finally:
         for path in (seg, out):
             if osp.exists(path):

@@ -12,6 +12,12 @@ from .colour import sws_matrix, sws_range
 
 # Encoders that take a constant rate factor, and their visually lossless default.
 CRF_CODECS = {'libx264': 16, 'libx265': 16, 'libvpx-vp9': 20, 'libaom-av1': 20}
+CRF_RANGE = {'libx264': 51, 'libx265': 51, 'libvpx-vp9': 63, 'libaom-av1': 63}
+# Containers whose default codec is not H.264/HEVC: WebM takes VP8/VP9/AV1 only, and AVI
+# cannot hold the restorer's H.264 segments as they are (no Annex B conversion).
+CONTAINER_CODECS = {'.webm': 'libvpx-vp9', '.avi': 'ffv1'}
+X26X_PRESETS = ('ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow',
+                'slower', 'veryslow', 'placebo')
 
 
 @dataclass
@@ -39,23 +45,37 @@ class EncoderSettings:
         return f'{self.codec} {self.pix_fmt}{extra}'
 
 
-def choose_encoder(info, codec=None, crf=None, preset=None):
+def choose_encoder(info, codec=None, crf=None, preset=None, output=None):
     """Encoder settings for ``info``: visually lossless, same bit depth as the source.
 
-    Default codec: libx264 for 8-bit sources, libx265 for deeper ones. The source pixel
-    format is kept when the encoder supports it, else 4:2:0 of the source's depth.
-    Raises :class:`VideoIOError` for an unknown encoder or a CRF it does not take.
+    Default codec: the container's own where H.264/HEVC does not fit it
+    (``CONTAINER_CODECS``: VP9 for WebM, lossless FFV1 for AVI), else libx264 for 8-bit
+    sources and libx265 for deeper ones. The source pixel format is kept when the
+    encoder supports it, else 4:2:0 of the source's depth. Raises :class:`VideoIOError`
+    for an unknown or non-video encoder, a crf or preset it does not take.
     """
     deep = info.bit_depth > 8
-    codec = codec or ('libx265' if deep else 'libx264')
+    ext = os.path.splitext(str(output or ''))[1].lower()
+    codec = codec or CONTAINER_CODECS.get(ext) or ('libx265' if deep else 'libx264')
     try:
-        formats = [f.name for f in (av.codec.Codec(codec, 'w').video_formats or [])]
+        found = av.codec.Codec(codec, 'w')
     except (av.error.FFmpegError, ValueError):
         raise VideoIOError(f'unknown video encoder: {codec}') from None
-    if crf is not None and codec not in CRF_CODECS:
-        raise VideoIOError(f'--crf applies to {", ".join(CRF_CODECS)}, not {codec}')
-    if preset is not None and codec not in ('libx264', 'libx265'):
-        raise VideoIOError(f'--preset applies to libx264/libx265, not {codec}')
+    if found.type != 'video':
+        raise VideoIOError(f'{codec} is an {found.type} encoder; --codec takes a video one '
+                           '(libx264, libx265, prores_ks, ffv1 ...)')
+    formats = [f.name for f in (found.video_formats or [])]
+    if crf is not None:
+        if codec not in CRF_CODECS:
+            raise VideoIOError(f'--crf applies to {", ".join(CRF_CODECS)}, not {codec}')
+        if not 0 <= crf <= CRF_RANGE[codec]:
+            raise VideoIOError(f'--crf {crf}: {codec} takes 0 (lossless) to '
+                               f'{CRF_RANGE[codec]}')
+    if preset is not None:
+        if codec not in ('libx264', 'libx265'):
+            raise VideoIOError(f'--preset applies to libx264/libx265, not {codec}')
+        if preset not in X26X_PRESETS:
+            raise VideoIOError(f'--preset {preset}: choose from {", ".join(X26X_PRESETS)}')
     wanted = [info.pix_fmt] if not info.is_folder else []
     if info.width % 2 or info.height % 2:  # odd sizes (frame folders): no chroma subsampling
         wanted += ['yuv444p10le'] if deep else ['yuv444p']
