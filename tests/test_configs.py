@@ -131,7 +131,7 @@ def test_final_model_builds():
     cfg.model.generator.realbasicvsr_pretrained = None
     init_default_scope('mmagic')
     model = MODELS.build(cfg.model)
-    assert model.generator.cleaning.num_levels == 2 and model.generator_ema is not None
+    assert model.generator.cleaning.levels == 2 and model.generator_ema is not None
     # a frozen SPyNet, everything else trained
     trained = {n.split('.')[0] for n, p in model.generator.named_parameters()
                if p.requires_grad}
@@ -147,8 +147,8 @@ def test_variant_generators_build(name):
     init_default_scope('mmagic')
     generator = MODELS.build(cfg.model.generator)
     levels, blocks, skip = VARIANTS[name]
-    assert generator.cleaning.num_levels == levels
-    assert generator.cleaning.with_skip == skip
+    assert generator.cleaning.levels == levels
+    assert generator.cleaning.skip == skip
     assert len(generator.basicvsr.backward_resblocks.main[2]) == 20  # residual blocks
 
 

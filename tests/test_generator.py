@@ -5,6 +5,7 @@ from conftest import bundled_clip, frames_to_tensor, read_frames
 
 import mmrestore.registry  # noqa: F401  (registers the models)
 from mmagic.models.editors import RealBasicVSRNet
+from mmagic.models.editors.basicvsr.basicvsr_net import SPyNet
 from mmagic.registry import MODELS
 from mmrestore.models import (LQSkipBasicVSRNet, UNetCleaning, UNetRealBasicVSRNet,
                               load_generator_weights)
@@ -39,7 +40,7 @@ def test_output_shapes_any_size(variant, size):
 
 def test_cleaning_pyramid_structure():
     """Each level halves the resolution and doubles the channels."""
-    clean = UNetCleaning(mid_channels=8, num_levels=3, num_blocks=2)
+    clean = UNetCleaning(channels=8, levels=3, blocks=2)
     feats = []
     hooks = [enc.register_forward_hook(lambda m, i, o: feats.append(o.shape))
              for enc in clean.encoders]
@@ -54,12 +55,12 @@ def test_cleaning_pyramid_structure():
 def test_skip_over_cleaning_module(bunny_frames):
     """With the skip and a zero output conv the module returns the area-downsampled LQ."""
     x = frames_to_tensor(bunny_frames)[0]
-    with_skip = UNetCleaning(mid_channels=8, num_levels=2)
+    with_skip = UNetCleaning(channels=8, levels=2)
     torch.nn.init.zeros_(with_skip.conv_last.weight)
     torch.nn.init.zeros_(with_skip.conv_last.bias)
     expected = torch.nn.functional.interpolate(x, scale_factor=0.25, mode='area')
     torch.testing.assert_close(with_skip(x), expected)
-    without = UNetCleaning(mid_channels=8, num_levels=2, with_skip=False)
+    without = UNetCleaning(channels=8, levels=2, skip=False)
     without.load_state_dict(with_skip.state_dict())
     assert without(x).abs().max() == 0
 
@@ -174,6 +175,36 @@ def test_weights_report_and_bare_state_dict(realbasicvsr_ckpt, tmp_path):
     assert rep['prefix'] == '' and not rep['missing']
     for k, v in model.state_dict().items():
         assert torch.equal(other.state_dict()[k], v)
+
+
+@pytest.mark.parametrize('key', ['realbasicvsr_pretrained', 'init_from'])
+def test_spynet_file_read_once_and_it_wins(key, tmp_path, monkeypatch):
+    """spynet_pretrained is read once, at construction; init_weights fills everything
+    else from the checkpoint (which has another SPyNet) and leaves that SPyNet as it is."""
+    from mmengine.runner.checkpoint import CheckpointLoader
+
+    import mmrestore.models.weights as weights
+    torch.manual_seed(1)
+    spynet = {k: v for k, v in SPyNet(None).state_dict().items() if k not in ('mean', 'std')}
+    spynet_file = str(tmp_path / 'spynet.pth')
+    torch.save(spynet, spynet_file)
+    other = small()
+    ckpt = str(tmp_path / 'generator.pth')
+    torch.save(other.state_dict(), ckpt)
+    reads = []
+    for owner, name in ((CheckpointLoader, 'load_checkpoint'),
+                        (weights, 'load_checkpoint_file')):
+        read = getattr(owner, name)
+        monkeypatch.setattr(owner, name, lambda path, *a, _read=read, **kw: (
+            reads.append(str(path)), _read(path, *a, **kw))[1])
+    model = small(spynet_pretrained=spynet_file, **{key: ckpt})
+    model.init_weights()
+    assert reads == [spynet_file, ckpt]
+    state = model.state_dict()
+    for name, tensor in other.state_dict().items():
+        if name.startswith('basicvsr.spynet.basic_module.'):
+            tensor = spynet[name[len('basicvsr.spynet.'):]]
+        assert torch.equal(state[name], tensor), name
 
 
 def test_missing_weights_are_a_clear_error(tmp_path):

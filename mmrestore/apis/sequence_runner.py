@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from mmrestore.errors import ModelInputError
+from mmrestore.models.streaming import StreamingGenerator
 
 DTYPES = {'fp32': torch.float32, 'fp16': torch.float16, 'bf16': torch.bfloat16}
 logger = logging.getLogger('mmrestore.restore')
@@ -33,13 +34,13 @@ class SequenceRunner:
         downscale (int): resize inputs by 1/S first (bilinear, as cv2.INTER_LINEAR in the
             thesis) for x``S`` super-resolution models; outputs must then have the
             input's size (else they are resized bicubically to it). Default: 1.
-        reuse (bool): fast path for models with ``forward_cached`` (the thesis
-            generator): frames cleaned, and SPyNet flows computed, by the previous pass
-            are reused by the next one over their overlap (and across :meth:`run` calls
-            given ``offset``). Same output up to float rounding of differently batched
-            convolutions (at most 1 code value seen on 16-bit outputs). Default: False.
+        reuse (bool): fast path for a :class:`StreamingGenerator` (the thesis
+            generator): the work of the previous pass (cleaned frames, SPyNet flows) is
+            reused by the next one over their overlap, within one :meth:`run`. Same
+            output up to float rounding of differently batched convolutions (at most 1
+            code value seen on 16-bit outputs). Other models run plainly. Default: False.
         compile (bool): ``torch.compile`` the heavy sub-networks (CUDA only; ignored
-            with a warning elsewhere). Default: False.
+            with a warning elsewhere; see :func:`compile_model`). Default: False.
     """
 
     def __init__(self, model, device, max_seq_len=30, overlap=4, dtype='fp32', downscale=1,
@@ -61,11 +62,10 @@ class SequenceRunner:
                 compile_model(model)
             else:
                 logger.warning('torch.compile is used on CUDA only; running eagerly')
-        self.reuse = reuse and hasattr(model, 'forward_cached')
-        self.cache = {}  # frame key -> cleaned frame / flows, see forward_cached
-        self._offset = 0
+        self.reuse = reuse and isinstance(model, StreamingGenerator)
+        self.cache = {}  # the model's reuse cache (StreamingGenerator.forward_cached)
 
-    def run(self, frames, lo=0, hi=None, offset=None):
+    def run(self, frames, lo=0, hi=None):
         """Yield restored frames ``lo .. hi-1`` of ``frames`` one by one.
 
         Args:
@@ -74,17 +74,13 @@ class SequenceRunner:
                 frames before ``i`` are no longer needed); those outside ``[lo, hi)``
                 serve as context only.
             lo, hi (int): the core range to restore. Default: all frames.
-            offset (int, optional): index of ``frames[0]`` in the video: cleaned frames
-                and flows of the previous call's overlap are then reused. Default: None
-                (nothing is reused from earlier calls).
 
         Yields:
             np.ndarray: restored ``(h, w, 3)`` frames of the input's dtype, in order.
+            They do not depend on earlier calls: nothing is reused across them.
         """
         hi = len(frames) if hi is None else hi
-        if offset is None:
-            self.cache.clear()
-        self._offset = offset or 0
+        self.cache.clear()
         pos = lo
         while pos < hi:
             length = self.max_seq_len
@@ -112,7 +108,7 @@ class SequenceRunner:
         k = min(self.overlap, (length - 1) // 2)
         a, b = max(0, lo - k), min(len(frames), hi + k)
         part = frames[a:b]
-        keys = list(range(self._offset + a, self._offset + b)) if reuse else None
+        keys = list(range(a, b)) if reuse else None
         out = self._forward(part, keys)
         core = out[lo - a:hi - a]
         if torch.isfinite(core).all():
@@ -138,7 +134,7 @@ class SequenceRunner:
     def _forward(self, frames, keys=None):
         """One pass: list of (h, w, 3) arrays -> (t, 3, H, W) float32 on the device.
 
-        ``keys`` (video frame indices) enable the reuse of cleaned frames and flows.
+        ``keys`` (frame indices in the window) enable the reuse of earlier work.
         """
         self.stats['passes'] += 1
         scale = 255. if frames[0].dtype == np.uint8 else 65535.
@@ -158,7 +154,7 @@ class SequenceRunner:
         with autocast:
             try:
                 if self.reuse and keys is not None:
-                    self._prune(keys[0])
+                    self.model.prune_cache(self.cache, keys[0])
                     out = self.model.forward_cached(x.unsqueeze(0), keys, self.cache)
                 else:
                     out = self.model(x.unsqueeze(0))
@@ -177,12 +173,6 @@ class SequenceRunner:
             out = F.interpolate(out, size=(h, w), mode='bicubic', align_corners=False)
         return out
 
-    def _prune(self, first):
-        """Drop cached cleaned frames and flows of frames before ``first``."""
-        for name, table in self.cache.items():
-            for key in [k for k in table if (k[0] if name == 'flow' else k) < first]:
-                del table[key]
-
     @staticmethod
     def _to_numpy(out, dtype):
         """(t, 3, h, w) float in [0, 1] -> list of (h, w, 3) arrays of ``dtype``."""
@@ -196,29 +186,21 @@ class SequenceRunner:
 
 
 def compile_model(model, backend='inductor'):
-    """``torch.compile`` the per-frame sub-networks of a generator in place.
-
-    The generators loop over time in Python, so the whole forward would be unrolled and
-    recompiled for every pass length; the convolutional pieces that carry the work are
-    compiled instead (``nn.Module.compile`` keeps parameter names). Other models are
-    compiled whole.
+    """``torch.compile`` a generator in place (``nn.Module.compile`` keeps parameter
+    names): the parts a :class:`StreamingGenerator` names, with fixed shapes; other
+    models whole.
 
     Args:
         model (nn.Module): e.g. ``UNetRealBasicVSRNet`` or ``RealBasicVSRNet``.
         backend (str): ``torch.compile`` backend. Default: 'inductor'.
 
     Returns:
-        list[str]: names of the compiled modules.
+        list[str]: names of the compiled modules ('' for the whole model).
     """
-    net = getattr(model, 'basicvsr', None)
-    if net is None:
+    if not isinstance(model, StreamingGenerator):
         model.compile(backend=backend)
         return ['']
-    names = [n for n in ('cleaning', 'image_cleaning', 'denoise_head')
-             if getattr(model, n, None) is not None]
-    names += [f'basicvsr.{n}' for n in ('spynet', 'backward_resblocks', 'forward_resblocks',
-                                        'fusion', 'upsample1', 'upsample2', 'conv_hr',
-                                        'conv_last') if hasattr(net, n)]
-    for name in names:
-        model.get_submodule(name).compile(backend=backend, dynamic=False)
-    return names
+    parts = model.compile_parts()
+    for _, module in parts:
+        module.compile(backend=backend, dynamic=False)
+    return [name for name, _ in parts]

@@ -3,6 +3,7 @@ from .dct_shrinkage import DCTShrinkage
 from .lq_skip_basicvsr_net import LQSkipBasicVSRNet
 from .noise_profile import NoiseProfile
 from .spynet_flow_estimator import SPyNetFlowEstimator
+from .streaming import StreamingGenerator
 from .temporal_denoise_head import TemporalDenoiseHead
 from .spynet_init import init_spynet_normal_flow, init_spynet_zero_flow
 from .unet_cleaning import UNetCleaning
@@ -12,5 +13,6 @@ from .weights import extract_generator_state, load_generator_weights
 __all__ = [
     'UNetCleaning', 'LQSkipBasicVSRNet', 'UNetRealBasicVSRNet', 'load_generator_weights',
     'extract_generator_state', 'SPyNetFlowEstimator', 'init_spynet_normal_flow',
-    'init_spynet_zero_flow', 'NoiseProfile', 'DCTShrinkage', 'TemporalDenoiseHead'
+    'init_spynet_zero_flow', 'NoiseProfile', 'DCTShrinkage', 'TemporalDenoiseHead',
+    'StreamingGenerator'
 ]

@@ -8,13 +8,17 @@ from mmagic.registry import MODELS
 from .lq_skip_basicvsr_net import LQSkipBasicVSRNet
 from .dct_shrinkage import DCTShrinkage
 from .noise_profile import NoiseProfile
+from .streaming import StreamingGenerator
 from .temporal_denoise_head import TemporalDenoiseHead
 from .unet_cleaning import UNetCleaning
-from .weights import check_weights_path, load_generator_weights, load_spynet_weights
+from .weights import check_weights_path, load_generator_weights
+
+# SPyNet tensors of a ``spynet_pretrained`` file (its buffers ``mean``/``std`` are fixed)
+SPYNET_WEIGHTS = 'basicvsr.spynet.basic_module.'
 
 
 @MODELS.register_module()
-class UNetRealBasicVSRNet(BaseModule):
+class UNetRealBasicVSRNet(BaseModule, StreamingGenerator):
     """Same-size video restoration network of the thesis (RealBasicVSRNet's contract).
 
     Paper: Deep Learning Methods to Enhance Adventure Films (UCLouvain, 2022), chapter 5;
@@ -30,6 +34,14 @@ class UNetRealBasicVSRNet(BaseModule):
     RealBasicVSR checkpoints fill it (``realbasicvsr_pretrained``); the cleaning module
     is ``cleaning.*`` (RealBasicVSR's ``image_cleaning.*`` does not fit and is skipped).
 
+    It is a :class:`StreamingGenerator`: the restorer reuses cleaned frames and SPyNet
+    flows over the overlap of its passes (:meth:`forward_cached`).
+
+    Argument names are ``RealBasicVSRNet``'s where it has the concept (``mid_channels``,
+    ``num_propagation_blocks``, passed on as ``BasicVSRNet``'s ``num_blocks``, the one
+    name MMagic gives it there); the ``cleaning_*`` arguments are those of
+    :class:`UNetCleaning` without the prefix.
+
     Args:
         mid_channels (int): BasicVSR feature channels. Default: 64.
         num_propagation_blocks (int): Residual blocks per propagation branch. Default: 20.
@@ -40,9 +52,10 @@ class UNetRealBasicVSRNet(BaseModule):
         dynamic_refine_thres (float, optional): RealBasicVSR-style dynamic refinement on
             the 0-255 scale: clean again (at most 3 times) while the mean absolute
             cleaning update exceeds it. ``None`` (the thesis's final model) cleans once.
-        spynet_pretrained (str, optional): SPyNet weights file. Default: None (random).
-            Loaded at construction and again after ``realbasicvsr_pretrained`` in
-            :meth:`init_weights`: it takes precedence over that checkpoint's SPyNet.
+        spynet_pretrained (str, optional): SPyNet weights file, loaded at construction.
+            Default: None (random). It takes precedence over the SPyNet of
+            ``realbasicvsr_pretrained`` and ``init_from``: :meth:`init_weights` leaves
+            it as it is.
         realbasicvsr_pretrained (str, optional): released RealBasicVSR checkpoint loaded
             into the matching tensors by :meth:`init_weights`. Default: None. Our own
             checkpoints go through ``init_from`` or MMEngine's ``load_from``.
@@ -107,11 +120,13 @@ class UNetRealBasicVSRNet(BaseModule):
         self.dynamic_refine_thres = (None if dynamic_refine_thres is None else
                                      dynamic_refine_thres / 255.)
 
-        self.cleaning = UNetCleaning(3, cleaning_channels, cleaning_levels,
-                                     cleaning_blocks, cleaning_skip)
-        self.basicvsr = LQSkipBasicVSRNet(mid_channels, num_propagation_blocks,
-                                          spynet_pretrained, hr_channels, flow_downscale,
-                                          hr_lq_input)
+        self.cleaning = UNetCleaning(
+            channels=cleaning_channels, levels=cleaning_levels, blocks=cleaning_blocks,
+            skip=cleaning_skip)
+        self.basicvsr = LQSkipBasicVSRNet(
+            mid_channels=mid_channels, num_blocks=num_propagation_blocks,
+            spynet_pretrained=spynet_pretrained, hr_channels=hr_channels,
+            flow_downscale=flow_downscale, hr_lq_input=hr_lq_input)
         head = dict(denoise_head or {})
         self.radius = head.pop('radius', 2)
         self.denoise_head = None if denoise_head is None else TemporalDenoiseHead(**head)
@@ -128,12 +143,11 @@ class UNetRealBasicVSRNet(BaseModule):
 
     def init_weights(self):
         super().init_weights()
+        # the SPyNet of spynet_pretrained (loaded at construction) wins over theirs
+        keep = (SPYNET_WEIGHTS, ) if self.spynet_pretrained is not None else ()
         for path in (self.realbasicvsr_pretrained, self.init_from):
             if path is not None:
-                load_generator_weights(self, path)
-        if self.spynet_pretrained is not None and (self.realbasicvsr_pretrained or
-                                                   self.init_from):
-            load_spynet_weights(self.basicvsr.spynet, self.spynet_pretrained)  # it wins
+                load_generator_weights(self, path, keep=keep)
 
     def pad(self, lqs):
         """Pad ``(n, t, c, H, W)`` at the bottom/right to the cleaning size divisor."""
@@ -196,7 +210,8 @@ class UNetRealBasicVSRNet(BaseModule):
         return outputs
 
     def forward_cached(self, lqs, keys, cache):
-        """Restore a sequence reusing the work of earlier, overlapping calls (fast path).
+        """Restore a sequence reusing the work of earlier, overlapping calls (fast path,
+        :meth:`StreamingGenerator.forward_cached`).
 
         Cleaning is per frame and a SPyNet flow depends only on its frame pair, so a
         frame already cleaned, or a pair whose flows were already computed, by an earlier
@@ -209,11 +224,11 @@ class UNetRealBasicVSRNet(BaseModule):
 
         Args:
             lqs (Tensor): LQ frames ``(1, t, 3, H, W)`` in [0, 1].
-            keys (list): one hashable id per frame (e.g. its index in the video); equal
-                keys must mean equal frames.
+            keys (list[int]): the frames' indices in the video, consecutive; equal keys
+                must mean equal frames.
             cache (dict): filled here: ``'clean'``: key -> ``(3, h, w)`` cleaned frame;
                 ``'flow'``: (key_i, key_i+1) -> (forward, backward) flows ``(2, h, w)``,
-                ``h, w`` = padded ``H/4, W/4``. The caller prunes it.
+                ``h, w`` = padded ``H/4, W/4``. :meth:`prune_cache` trims it.
 
         Returns:
             Tensor: ``(1, t, 3, H, W)``.
@@ -245,6 +260,24 @@ class UNetRealBasicVSRNet(BaseModule):
         if self.denoise_head is not None:
             outputs = self.refine(outputs, padded, lqs, flows)
         return outputs[..., :h, :w]
+
+    def prune_cache(self, cache, first_key):
+        """Drop cleaned frames before ``first_key`` and the flows of pairs that start
+        before it (:meth:`StreamingGenerator.prune_cache`)."""
+        cleaned_of, flow_of = cache.get('clean', {}), cache.get('flow', {})
+        for key in [k for k in cleaned_of if k < first_key]:
+            del cleaned_of[key]
+        for pair in [p for p in flow_of if p[0] < first_key]:
+            del flow_of[pair]
+
+    def compile_parts(self):
+        """The cleaning U-net, the denoise head and BasicVSR's per-frame layers
+        (:meth:`StreamingGenerator.compile_parts`)."""
+        names = ['cleaning'] + ['denoise_head'] * (self.denoise_head is not None)
+        names += [f'basicvsr.{n}' for n in ('spynet', 'backward_resblocks',
+                                            'forward_resblocks', 'fusion', 'upsample1',
+                                            'upsample2', 'conv_hr', 'conv_last')]
+        return [(name, self.get_submodule(name)) for name in names]
 
     def set_noise_profile(self, sigma):
         """Use the clip profile ``sigma`` ``(num_bins,)`` (:meth:`NoiseProfile.estimate`)

@@ -42,7 +42,7 @@ def extract_generator_state(ckpt, prefer_ema=True):
     return dict(state), ''
 
 
-def load_generator_weights(model, checkpoint, prefer_ema=True, strict=False,
+def load_generator_weights(model, checkpoint, prefer_ema=True, strict=False, keep=(),
                            logger='current'):
     """Copy the matching tensors of ``checkpoint`` into ``model`` and report.
 
@@ -55,11 +55,14 @@ def load_generator_weights(model, checkpoint, prefer_ema=True, strict=False,
         checkpoint (str | dict): path, or an already loaded checkpoint.
         prefer_ema (bool): prefer ``generator_ema.`` tensors. Default: True.
         strict (bool): raise unless every model tensor is filled and none is skipped.
+        keep (tuple[str]): prefixes of model tensors left as they are (e.g. weights
+            loaded from a file that takes precedence). Default: ().
         logger: MMEngine logger for the one-line report. Default: 'current'.
 
     Returns:
         dict: ``loaded`` (names), ``skipped`` (checkpoint names not used, with reason),
-        ``missing`` (model names left as they were), ``prefix`` and ``message``.
+        ``missing`` (model names left as they were, other than ``keep``), ``prefix`` and
+        ``message``.
     """
     source = checkpoint if isinstance(checkpoint, str) else '<state dict>'
     if isinstance(checkpoint, str):
@@ -70,11 +73,13 @@ def load_generator_weights(model, checkpoint, prefer_ema=True, strict=False,
     for name, tensor in state.items():
         if name not in own:
             skipped[name] = 'not in model'
+        elif name.startswith(keep):
+            skipped[name] = 'kept'
         elif own[name].shape != tensor.shape:
             skipped[name] = f'shape {tuple(tensor.shape)} != {tuple(own[name].shape)}'
         else:
             loaded[name] = tensor
-    missing = [k for k in own if k not in loaded]
+    missing = [k for k in own if k not in loaded and not k.startswith(keep)]
     if not loaded:
         raise RuntimeError(f'no tensor of {source} matches the model '
                            f'{type(model).__name__}; is it the right checkpoint?')
@@ -92,23 +97,6 @@ def load_generator_weights(model, checkpoint, prefer_ema=True, strict=False,
     print_log(message, logger)
     return dict(loaded=list(loaded), skipped=skipped, missing=missing, prefix=prefix,
                 message=message)
-
-
-def load_spynet_weights(spynet, path, logger='current'):
-    """Load a SPyNet weights file (``spynet_pretrained`` format: ``basic_module.*``,
-    without the input normalisation buffers) into an already built ``SPyNet``.
-
-    Raises:
-        RuntimeError: if a ``basic_module`` tensor is missing or one is unexpected.
-    """
-    state = load_checkpoint_file(check_weights_path(path, 'SPyNet weights'))
-    state = state.get('state_dict', state)
-    missing, unexpected = spynet.load_state_dict(state, strict=False)
-    missing = [k for k in missing if k not in ('mean', 'std')]
-    if missing or unexpected:
-        raise RuntimeError(f'{path}: not SPyNet weights ({len(missing)} tensors missing, '
-                           f'{len(unexpected)} unexpected)')
-    print_log(f'Loaded SPyNet weights from {path}', logger)
 
 
 def _groups(names):
