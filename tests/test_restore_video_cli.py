@@ -128,8 +128,9 @@ def test_overwrite_replaces_and_prints_plan(cli, clip, tmp_path, capsys):
     folder = tmp_path / 'frames'
     folder.mkdir()
     assert cli.main([str(clip), str(folder), *TINY]) == 0
-    assert sorted(p.name for p in folder.iterdir())[0] == '00000000.png'
-    assert len(list(folder.iterdir())) == 8
+    frames = sorted(p.name for p in folder.iterdir() if not p.name.startswith('.'))
+    assert frames[0] == '00000000.png' and len(frames) == 8
+    assert (folder / '.mmrestore-output.json').is_file()  # what --overwrite may replace
     np.testing.assert_equal(len(list(tmp_path.glob('.*'))), 0)
 
 

@@ -8,9 +8,11 @@ Examples:
   torchrun --nproc-per-node 2 tools/restore_video.py in.mp4 out.mp4 --checkpoint x.pth
 
 A killed run resumes when the same command is run again (finished segments are kept in
-a work folder next to OUTPUT). OUTPUT appears only once complete.
+a work folder next to OUTPUT). OUTPUT appears only once complete, and --overwrite replaces
+it only then (a frame folder only when this tool wrote it). One run per OUTPUT at a time.
 """
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -130,8 +132,12 @@ def _restore(args):
         strength=args.strength)
     progress = {'auto': None, 'bar': True, 'log': False}[args.progress]
     preflight(args.input, args.output, settings)  # mistakes answered before torch loads
-    from mmrestore.apis.restorer import restore_video
-    restore_video(args.input, args.output, settings, progress=progress)
+    # one run per OUTPUT, said before torch loads too (rank 0 holds it for a torchrun job)
+    from mmrestore.apis.output_safety import OutputLock
+    with (OutputLock(args.output) if int(os.environ.get('RANK', 0)) == 0
+          else contextlib.nullcontext()):
+        from mmrestore.apis.restorer import restore_video
+        restore_video(args.input, args.output, settings, progress=progress)
 
 
 if __name__ == '__main__':

@@ -11,6 +11,8 @@ from mmrestore.errors import RestoreError
 from mmrestore.video import (IMAGE_EXTS, check_output, choose_encoder, is_video_path,
                              probe_source)
 
+from .output_safety import foreign_files
+
 DTYPE_NAMES = ('fp32', 'fp16', 'bf16')
 
 
@@ -78,13 +80,18 @@ def output_kind(output):
 
 
 def check_paths(input_path, output, kind, overwrite):
-    """Refuse OUTPUT == INPUT, an existing OUTPUT without overwrite, unwritable folders."""
+    """Refuse OUTPUT == INPUT, an OUTPUT folder holding the INPUT, an existing OUTPUT
+    without overwrite, a folder --overwrite would delete that is not a previous output
+    of this tool, unwritable folders."""
     if not osp.exists(input_path):
         raise RestoreError(f'input not found: {input_path}')
     out = osp.abspath(output)
     if osp.realpath(out) == osp.realpath(input_path) or (
             osp.exists(out) and osp.samefile(out, input_path)):
         raise RestoreError('OUTPUT is the INPUT; write the result elsewhere')
+    if osp.realpath(input_path).startswith(osp.join(osp.realpath(out), '')):
+        raise RestoreError(f'OUTPUT {output} contains the INPUT {input_path}; write the '
+                           'result elsewhere')
     parent = osp.dirname(out)
     if not osp.isdir(parent):
         raise RestoreError(f'output folder does not exist: {parent}')
@@ -103,6 +110,11 @@ def check_paths(input_path, output, kind, overwrite):
         empty_dir = osp.isdir(out) and not os.listdir(out)
         if not overwrite and not empty_dir:
             raise RestoreError(f'OUTPUT exists: {output} (use --overwrite to replace it)')
+        reason = foreign_files(out) if kind == 'folder' and not empty_dir else ''
+        if reason:  # --overwrite deletes a previous output of this tool, nothing else
+            raise RestoreError(f'--overwrite will not replace the folder {output}: '
+                               f'{reason}; delete or move it yourself, or choose another '
+                               'OUTPUT')
     return out
 
 
