@@ -63,6 +63,8 @@ def parse_args(argv=None):
                    '0 = input unchanged, 1 = default, above 1 = stronger (monotonic)')
     p.add_argument('--compile', action='store_true',
                    help='torch.compile the generator (CUDA only; ignored with a warning elsewhere)')
+    p.add_argument('--strict', action='store_true', help='abort on damaged input (default: '
+                   'frames that cannot be decoded repeat the previous one, with a warning)')
     p.add_argument('--overwrite', action='store_true', help='replace an existing OUTPUT')
     p.add_argument('--keep-work', action='store_true', help='keep the work folder of '
                    'segments after success')
@@ -127,7 +129,7 @@ def _restore(args):
         overlap=args.overlap, dtype=args.dtype, codec=args.codec, crf=args.crf,
         preset=args.preset, downscale=args.downscale, fps=args.fps,
         overwrite=args.overwrite, keep_work=args.keep_work, compile=args.compile,
-        strength=args.strength)
+        strength=args.strength, strict=args.strict)
     progress = {'auto': None, 'bar': True, 'log': False}[args.progress]
     preflight(args.input, args.output, settings)  # mistakes answered before torch loads
     from mmrestore.apis.restorer import restore_video

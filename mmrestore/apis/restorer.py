@@ -153,7 +153,7 @@ class VideoRestorer:
             return
         # one blind noise profile for the whole clip: every segment, pass and process
         # sees the same noise map
-        source = FrameSource(self.info)
+        source = FrameSource(self.info, strict=self.s.strict)
         try:
             frames = source.sample(SAMPLE_FRAMES)
         except VideoIOError as exc:
@@ -223,7 +223,7 @@ class VideoRestorer:
         runner = SequenceRunner(self.model, self.device, self.s.max_seq_len, self.s.overlap,
                                 self.s.dtype, self.s.downscale, reuse=self.s.reuse,
                                 compile=self.s.compile)
-        source = FrameSource(self.info)
+        source = FrameSource(self.info, strict=self.s.strict)
         prefetcher = writer = None
         if self.s.background_io:
             # decoded frames: a pass in use (<= L) + the queue (Q - L) <= Q
@@ -243,6 +243,12 @@ class VideoRestorer:
                 prefetcher.close()
             source.close()
             progress.close()
+        if source.concealed:
+            shown = ', '.join(map(str, source.concealed[:10]))
+            more = f' and {len(source.concealed) - 10} more' if len(source.concealed) > 10 else ''
+            logger.warning(f'damaged input: frame(s) {shown}{more} could not be decoded and '
+                           'repeat the frame before them (timing kept; --strict aborts '
+                           'instead)')
         if dist:
             tdist.barrier()
         summary = None
