@@ -231,3 +231,37 @@ def test_size_change_mid_stream_is_one_line(cli, tmp_path, capsys):
     msg = one_line_error(capsys)
     assert 'size changes mid-stream' in msg and 'to 80x48' in msg, msg
     assert not out.exists()
+
+
+def test_readme_python_api_example_runs_and_reports(tmp_path, monkeypatch):
+    """The README's Python API example, on a small clip with the default model."""
+    readme = (REPO / 'README.md').read_text()
+    section = readme[readme.index('## Python API'):readme.index('## Default model')]
+    code = section.split('```python\n')[1].split('```')[0]
+    make_clip(tmp_path / 'rush.mp4', 'bikes.mp4', frames=6, size=(64, 112), start=210)
+    monkeypatch.chdir(tmp_path)
+    calls = []
+    code = code.replace("device='auto'", "device='cpu'").replace(
+        'progress=True', 'progress=lambda *a: calls.append(a)')
+    scope = {'calls': calls}
+    exec(compile(code, 'README.md', 'exec'), scope)
+    summary = scope['summary']
+    assert summary['frames'] == 6 and summary['restored'] == 6
+    assert summary['noise']['level'] > 0 and summary['model']['random_weights'] is False
+    assert [c[0] for c in calls] == list(range(1, 7)) and all(c[1] == 6 for c in calls)
+    assert video.probe_source(tmp_path / 'rush_restored.mp4').num_frames == 6
+
+
+def test_report_json(cli, clip, tmp_path):
+    import json
+    out, report = tmp_path / 'out.mp4', tmp_path / 'run.json'
+    assert cli.main([str(clip), str(out), *TINY, '--report', str(report)]) == 0
+    data = json.loads(report.read_text())
+    assert data['status'] == 'done' and data['frames'] == data['source']['frames'] == 8
+    assert data['settings']['max_seq_len'] == 6 and data['encoder']['codec'] == 'libx264'
+    assert any('RANDOM WEIGHTS' in w for w in data['warnings'])
+    assert data['seconds'] > 0 and data['fps'] > 0
+    bad = tmp_path / 'bad.json'
+    assert cli.main([str(tmp_path / 'none.mp4'), str(tmp_path / 'o2.mp4'), *TINY,
+                     '--report', str(bad)]) == 2
+    assert json.loads(bad.read_text())['status'] == 'error'
