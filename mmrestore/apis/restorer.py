@@ -121,7 +121,8 @@ class VideoRestorer:
         output (str): video file (container from the extension) or folder (PNG frames,
             16-bit when the source has more than 8 bits).
         settings (RestoreSettings): options.
-        progress (bool, optional): force (True) or suppress (False) the tqdm bar.
+        progress (bool | callable, optional): force (True) or suppress (False) the
+            bar, or a callable ``progress(done, total, fps)`` called after every frame.
             Default: bar on a terminal, log lines otherwise.
     """
 
@@ -215,7 +216,7 @@ class VideoRestorer:
             return
         # one blind noise profile for the whole clip: every segment, pass and process
         # sees the same noise map
-        source = FrameSource(self.info)
+        source = FrameSource(self.info, strict=self.s.strict)
         try:
             frames = source.sample(SAMPLE_FRAMES)
         except VideoIOError as exc:
@@ -259,11 +260,30 @@ class VideoRestorer:
 
     # ------------------------------------------------------------------ running
     def run(self):
-        """Restore, join and rename into OUTPUT. Returns a summary dict (rank 0).
+        """Restore, join and rename into OUTPUT.
 
         OUTPUT is locked (:class:`~.output_safety.OutputLock`, by rank 0 under
         torchrun) from the start to the end of the run.
+
+        Returns:
+            dict: on rank 0 (None elsewhere), the run's summary (JSON-ready): ``input``,
+            ``output``, ``source`` (frames, size, rate, bit depth ...), ``settings``,
+            ``model`` (config, weights, message), ``noise`` (the estimated profile of a
+            noise-aware model), ``encoder``, ``frames``, ``restored`` (this run; the
+            rest was resumed), ``seconds``, ``fps``, the runner's counters and
+            ``warnings`` (every warning logged during the run).
         """
+        collector = _WarningCollector()
+        logger.addHandler(collector)
+        try:
+            summary = self._run_locked()
+        finally:
+            logger.removeHandler(collector)
+        if summary is not None:
+            summary['warnings'] = collector.messages
+        return summary
+
+    def _run_locked(self):
         dist = self.world > 1
         if dist:
             import torch.distributed as tdist
@@ -322,7 +342,7 @@ class VideoRestorer:
         runner = SequenceRunner(self.model, self.device, self.s.max_seq_len, self.s.overlap,
                                 self.s.dtype, self.s.downscale, reuse=self.s.reuse,
                                 compile=self.s.compile)
-        source = FrameSource(self.info)
+        source = FrameSource(self.info, strict=self.s.strict)
         prefetcher = writer = None
         if self.s.background_io:
             # decoded frames: a pass in use (<= L) + the queue (Q - L) <= Q
@@ -348,6 +368,12 @@ class VideoRestorer:
                 progress.close()
         except OSError as exc:  # disk full, file too large, a failing disk ...
             raise self._write_error(exc) from None
+        if source.concealed:
+            shown = ', '.join(map(str, source.concealed[:10]))
+            more = f' and {len(source.concealed) - 10} more' if len(source.concealed) > 10 else ''
+            logger.warning(f'damaged input: frame(s) {shown}{more} could not be decoded and '
+                           'repeat the frame before them (timing kept; --strict aborts '
+                           'instead)')
         if dist:
             tdist.barrier()
         summary = None
@@ -365,9 +391,17 @@ class VideoRestorer:
                 raise self._write_error(exc) from None
             elapsed = time.monotonic() - t0
             restored = sum(b - a for a, b in (self.segments[i] for i in todo_all))
-            summary = dict(frames=self.info.num_frames, restored=restored, seconds=elapsed,
-                           fps=restored / max(elapsed, 1e-9), output=self.output,
-                           **runner.stats)
+            summary = dict(
+                input=osp.abspath(self.input), output=self.output,
+                source=dict(kind='frame folder' if self.info.is_folder else 'video',
+                            frames=self.info.num_frames, width=self.info.width,
+                            height=self.info.height, fps=str(self.info.fps),
+                            bit_depth=self.info.bit_depth, pix_fmt=self.info.pix_fmt,
+                            audio_streams=self.info.audio_streams),
+                settings=asdict(self.s), model=dict(self.model_info),
+                noise=self.noise, encoder=asdict(self.encoder) if self.encoder else None,
+                device=str(self.device), frames=self.info.num_frames, restored=restored,
+                seconds=elapsed, fps=restored / max(elapsed, 1e-9), **runner.stats)
             resumed = (f' ({self.info.num_frames - restored} resumed from earlier work)'
                        if restored < self.info.num_frames else '')
             logger.info('done: %d frames%s in %s (%.1f s), %.2f frames/s -> %s',
@@ -593,8 +627,23 @@ class VideoRestorer:
         return [f'{i:0{width}d}.png' for i in range(self.info.num_frames)]
 
 
+class _WarningCollector(logging.Handler):
+    """Keeps the text of the warnings logged during a run (for its summary)."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
 def restore_video(input_path, output, settings=None, progress=None):
-    """Restore INPUT into OUTPUT (see :class:`VideoRestorer`); returns the summary."""
+    """Restore INPUT into OUTPUT (see :class:`VideoRestorer`); returns the summary.
+
+    ``progress``: None (a bar on a terminal, else log lines), True (a bar, a widget in
+    a notebook), False (log lines) or a callable ``progress(done, total, fps)``.
+    """
     return VideoRestorer(input_path, output, settings, progress).run()
 
 

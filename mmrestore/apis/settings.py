@@ -45,6 +45,8 @@ class RestoreSettings:
         strength (float): denoising strength of a noise-aware model (the default
             model): 0 = the input unchanged, 1 = as trained, above 1 = stronger; the
             output changes monotonically with it. Default: 1.
+        strict (bool): abort on damaged input instead of concealing the frames that
+            cannot be decoded (see ``FrameSource``). Default: False.
     """
     config: str = None
     checkpoint: str = None
@@ -65,6 +67,7 @@ class RestoreSettings:
     reuse: bool = True
     compile: bool = False
     strength: float = 1.
+    strict: bool = False
 
 
 def output_kind(output):

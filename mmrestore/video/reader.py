@@ -22,16 +22,26 @@ class FrameSource:
     reuse, so at most ``stop - start`` decoded frames live in memory. Video is decoded in
     order (frames before ``start`` are decoded but not converted).
 
+    Damaged video is concealed as the ``ffmpeg`` command line does: a packet the decoder
+    refuses is skipped, and each frame it loses (found by the timestamps of the frames
+    that follow) is replaced by the previous good frame, so the frame count and timing
+    stay those of the source. :attr:`concealed` lists the frames so replaced.
+
     Args:
         info (SourceInfo): the probed input.
+        strict (bool): raise :class:`VideoIOError` at the first damage instead.
+            Default: False.
     """
 
-    def __init__(self, info):
+    def __init__(self, info, strict=False):
         self.info = info
+        self.strict = strict
+        self.concealed = []  # indices of frames replaced by their predecessor
         self._cache = {}  # index -> frame
         self._iter = None
         self._next = 0  # index of the next frame the decoder yields
         self._rgb = 'rgb24' if info.bit_depth <= 8 else 'rgb48le'
+        self._index_of = {p: i for i, p in enumerate(info.pts)} if info.stream_timed else {}
 
     def window(self, start, stop):
         """RGB frames ``[start, stop)`` as a list of arrays."""
@@ -64,8 +74,44 @@ class FrameSource:
         self._container = av.open(self.info.path)
         stream = self._container.streams.video[0]
         stream.thread_type = 'AUTO'
-        self._iter = self._container.decode(stream)
+        self._iter = self._indexed(stream)
         self._next = 0
+
+    def _decoded(self, stream):
+        """Decoded frames in order; packets FFmpeg cannot decode are skipped."""
+        for packet in self._container.demux(stream):
+            try:
+                frames = packet.decode()
+            except av.error.FFmpegError as exc:
+                self._damaged(f'damaged data after frame {self._next}: {exc}')
+                continue
+            yield from frames
+
+    def _indexed(self, stream):
+        """One frame per source frame, in order: lost frames repeat the previous one."""
+        index, last, n = 0, None, self.info.num_frames
+        for frame in self._decoded(stream):
+            i = self._index_of.get(frame.pts, index) if self._index_of else index
+            if i < index:  # a timestamp already given: not a new frame
+                continue
+            while index < min(i, n):
+                self._conceal(index)
+                yield last if last is not None else frame
+                index += 1
+            yield frame
+            last, index = frame, index + 1
+        while last is not None and index < n:
+            self._conceal(index)
+            yield last
+            index += 1
+
+    def _damaged(self, what):
+        if self.strict:
+            raise VideoIOError(f'{self.info.path}: {what} (--strict)')
+
+    def _conceal(self, index):
+        self._damaged(f'frame {index} cannot be decoded')
+        self.concealed.append(index)
 
     def _decode_next(self):
         if self._iter is None:
@@ -79,6 +125,12 @@ class FrameSource:
         return frame
 
     def _to_rgb(self, frame):
+        if (frame.width, frame.height) != (self.info.width, self.info.height):
+            at = f'frame {self._next - 1}' if self._next else 'a frame'
+            raise VideoIOError(
+                f'{self.info.path}: {at} is {frame.width}x{frame.height}, the stream '
+                f'starts at {self.info.width}x{self.info.height}; the size changes '
+                'mid-stream: cut the clip at the change and restore each part')
         colour = self.info.colour
         return frame.to_ndarray(format=self._rgb,
                                 src_colorspace=sws_matrix(colour, self.info.height),
@@ -101,6 +153,13 @@ class FrameSource:
         if self.info.is_folder:
             return [self._read_image(i) for i in picks]
         frames = []
+        try:
+            return self._sample_video(picks, max_gap, frames)
+        except av.error.FFmpegError as exc:  # damage near a sampled frame: skip it
+            self._damaged(f'damaged data while sampling frames: {exc}')
+            return frames
+
+    def _sample_video(self, picks, max_gap, frames):
         with av.open(self.info.path) as container:
             stream = container.streams.video[0]
             step = 1 / (float(stream.time_base) * self.info.fps)  # pts per frame
