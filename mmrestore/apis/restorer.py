@@ -26,7 +26,7 @@ import torch
 
 from mmrestore.errors import RestoreError, VideoIOError
 from mmrestore.video import (BackgroundWorker, FramePrefetcher, FrameSource, SegmentWriter,
-                             join_segments, write_image)
+                             dropped_properties, join_segments, write_image)
 from .denoise_control import (SAMPLE_FRAMES, configure_denoising, describe_noise,
                               is_noise_aware)
 from .model_loader import describe_device, load_generator
@@ -235,6 +235,8 @@ class VideoRestorer:
         if self.rank == 0:
             for line in self.plan_lines():
                 logger.info(line)
+            for what in dropped_properties(self.info):
+                logger.warning(f'dropped: {what}')
             if self.model_info['random_weights']:
                 logger.warning('RANDOM WEIGHTS: no --checkpoint for this model; the output '
                                'shows an untrained network, not a restoration')
