@@ -67,7 +67,10 @@ PY
         if [ -n "$name" ] && printf '%s\n' "$name" | grep -qxE "$skip"; then continue; fi
         printf '%s\n' "$line"
     done < requirements/runtime.txt > "$reqs"
-    "$py" -m pip install -q "$whl" -r "$reqs" -r requirements/tests.txt "${mmagic_deps[@]}"
+    # --no-warn-conflicts: pip would call mmagic's omitted requirements an ERROR here; the
+    # `check` step below runs the full `pip check` and fails on anything not omitted on purpose.
+    "$py" -m pip install -q --no-warn-conflicts "$whl" -r "$reqs" -r requirements/tests.txt \
+        "${mmagic_deps[@]}"
     # torch's metadata requires triton, and pip installs it whenever it resolves torch; it is a
     # separate top-level folder, so removing it touches nothing else.
     while read -r name by; do
