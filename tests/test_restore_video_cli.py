@@ -266,3 +266,29 @@ def test_report_json(cli, clip, tmp_path):
     assert cli.main([str(tmp_path / 'none.mp4'), str(tmp_path / 'o2.mp4'), *TINY,
                      '--report', str(bad)]) == 2
     assert json.loads(bad.read_text())['status'] == 'error'
+
+
+@pytest.mark.parametrize('kind', ['rgba_png', 'yuva_video', 'interlaced'])
+def test_what_the_output_cannot_carry_is_said(cli, tmp_path, capsys, kind):
+    import cv2
+    frames = video.read_frames(video.bundled_clip('bikes.mp4'), 0, 4)
+    frames = [cv2.resize(f, (112, 64)) for f in frames]
+    if kind == 'rgba_png':
+        src = tmp_path / 'frames'
+        src.mkdir()
+        for i, f in enumerate(frames):
+            rgba = np.dstack([f[..., ::-1], np.full(f.shape[:2], 200, np.uint8)])
+            cv2.imwrite(str(src / f'{i:04d}.png'), rgba)
+        words = 'alpha channel'
+    elif kind == 'yuva_video':
+        src = video.write_video(tmp_path / 'a.mkv', frames, 25,
+                                video.EncoderSettings('ffv1', 'yuva420p'))
+        words = 'alpha channel of yuva420p'
+    else:
+        src = video.write_video(tmp_path / 'i.mp4', frames, 25, video.EncoderSettings(
+            'libx264', 'yuv420p', 16, options={'flags': '+ildct+ilme'}))
+        words = 'interlacing'
+    out = tmp_path / 'out.mkv'
+    assert cli.main([str(src), str(out), *TINY]) == 0
+    dropped = [line for line in capsys.readouterr().err.splitlines() if 'dropped:' in line]
+    assert len(dropped) == 1 and words in dropped[0], dropped

@@ -35,7 +35,8 @@ import torch
 
 from mmrestore.errors import MMRestoreError, RestoreError, VideoIOError
 from mmrestore.video import (BackgroundWorker, FramePrefetcher, FrameSource, SegmentWriter,
-                             encode_image, join_segments, probe_source)
+                             dropped_properties, encode_image, join_segments,
+                             probe_source)
 from .denoise_control import (SAMPLE_FRAMES, configure_denoising, describe_noise,
                               is_noise_aware)
 from .model_loader import describe_device, load_generator
@@ -332,6 +333,8 @@ class VideoRestorer:
         if self.rank == 0:
             for line in self.plan_lines():
                 logger.info(line)
+            for what in dropped_properties(self.info):
+                logger.warning(f'dropped: {what}')
             if self.model_info['random_weights']:
                 logger.warning('RANDOM WEIGHTS: no --checkpoint for this model; the output '
                                'shows an untrained network, not a restoration')

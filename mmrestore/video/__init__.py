@@ -16,6 +16,7 @@ from mmrestore.errors import VideoIOError
 
 from .background import BackgroundWorker, FramePrefetcher
 from .clips import BUNDLED_CLIPS, bundled_clip
+from .extras import dropped_properties
 from .formats import (IMAGE_EXTS, OUTPUT_VIDEO_EXTS, VIDEO_EXTS, is_image_path,
                       is_video_path, natural_key)
 from .images import encode_image, list_images, read_image, write_image
@@ -27,7 +28,7 @@ from .writer import (CRF_CODECS, EncoderSettings, SegmentWriter, VideoWriter,
 
 __all__ = [
     'VideoIOError', 'BackgroundWorker', 'FramePrefetcher', 'BUNDLED_CLIPS', 'bundled_clip',
-    'IMAGE_EXTS', 'OUTPUT_VIDEO_EXTS', 'VIDEO_EXTS', 'is_image_path', 'is_video_path', 'natural_key',
+    'dropped_properties', 'IMAGE_EXTS', 'OUTPUT_VIDEO_EXTS', 'VIDEO_EXTS', 'is_image_path', 'is_video_path', 'natural_key',
     'encode_image', 'list_images', 'read_image', 'write_image', 'check_output', 'join_segments',
     'FrameSource', 'iter_frames', 'read_frames', 'to_uint8', 'SourceInfo', 'list_streams',
     'probe_source', 'read_packets',
