@@ -26,7 +26,7 @@ import torch
 
 from mmrestore.errors import RestoreError, VideoIOError
 from mmrestore.video import (BackgroundWorker, FramePrefetcher, FrameSource, SegmentWriter,
-                             join_segments, write_image)
+                             join_segments, output_frame_names, write_frame)
 from .denoise_control import (SAMPLE_FRAMES, configure_denoising, describe_noise,
                               is_noise_aware)
 from .model_loader import describe_device, load_generator
@@ -82,7 +82,7 @@ def work_key(input_path, info, s, kind, encoder):
         st = os.stat(path)
         return [osp.abspath(path), st.st_size, st.st_mtime_ns]
 
-    stat = os.stat(input_path)
+    stat = os.stat(input_path if osp.exists(input_path) else info.path)  # a pattern: its folder
     config = s.config
     if config and osp.isfile(config):
         with open(config, 'rb') as f:
@@ -97,6 +97,8 @@ def work_key(input_path, info, s, kind, encoder):
         key['compile'] = True
     if s.strength != 1:
         key['strength'] = s.strength
+    if info.is_range:
+        key['range'] = [info.range_start, info.num_frames]
     blob = json.dumps(key, sort_keys=True, default=str).encode()
     return hashlib.sha1(blob).hexdigest()[:12]
 
@@ -167,7 +169,8 @@ class VideoRestorer:
         done = sum(self.is_done(i) for i in range(len(self.segments)))
         out = (f'video {self.output} ({self.encoder.describe()}'
                f'{", audio copied" if info.audio_streams else ""})' if self.kind == 'video'
-               else f'folder {self.output} ({"16" if info.bit_depth > 8 else "8"}-bit PNG)')
+               else f'{"frames" if self.encoder.pattern else "folder"} {self.output} '
+               f'({self.encoder.describe()})')
         lines = [
             f'input : {info.describe()}',
             f'model : {self.model_info["message"]}',
@@ -279,8 +282,8 @@ class VideoRestorer:
             write = writer.write
         else:
             os.makedirs(part)
-            names = iter(osp.join(part, f'{j:08d}.png') for j in range(a, b))
-            write = lambda rgb: write_image(next(names), rgb)  # noqa: E731
+            names = iter(osp.join(part, f'{j:08d}{self.encoder.ext}') for j in range(a, b))
+            write = lambda rgb: write_frame(next(names), rgb, self.encoder)  # noqa: E731
         # reuse within the segment only: a segment's frames never depend on the segment
         # before it, so a resumed run writes what an uninterrupted one does
         for rgb in runner.run(frames, a - wa, b - wa):
@@ -296,32 +299,32 @@ class VideoRestorer:
         tmp = osp.join(self.work_dir, 'output.part' + ext)
         _remove(tmp)
         segs = [self.segment_path(i) for i in range(len(self.segments))]
+        pattern = self.kind != 'video' and self.encoder.pattern
         if self.kind == 'video':
-            join_segments(segs, tmp, self.info)
+            join_segments(segs, tmp, self.info, encoder=self.encoder)
         else:
-            os.makedirs(tmp)
+            # a pattern OUTPUT shares its folder with other files: its frames are moved
+            # in one by one; a folder OUTPUT is filled here and renamed into place
+            target = osp.dirname(self.output) if pattern else tmp
+            os.makedirs(target, exist_ok=True)
             names = self._frame_names()
             for seg in segs:
                 for f in sorted(os.listdir(seg)):
-                    os.replace(osp.join(seg, f), osp.join(tmp, names[int(f[:-4])]))
+                    os.replace(osp.join(seg, f), osp.join(target, names[int(f[:8])]))
         old = None
-        if osp.isdir(self.output):
-            old = osp.join(self.work_dir, 'previous-output')
-            os.replace(self.output, old)
-        os.replace(tmp, self.output)
+        if not pattern:
+            if osp.isdir(self.output):
+                old = osp.join(self.work_dir, 'previous-output')
+                os.replace(self.output, old)
+            os.replace(tmp, self.output)
         if not self.s.keep_work:
             shutil.rmtree(self.work_dir, ignore_errors=True)
         elif old:
             shutil.rmtree(old, ignore_errors=True)
 
     def _frame_names(self):
-        """Output PNG names: the input frames' names for a folder, else 00000000.png."""
-        if self.info.is_folder:
-            names = [osp.splitext(n)[0] + '.png' for n in self.info.frame_names]
-            if len(set(names)) == len(names):
-                return names
-        width = max(8, len(str(self.info.num_frames)))
-        return [f'{i:0{width}d}.png' for i in range(self.info.num_frames)]
+        """Output file names (see :func:`~mmrestore.video.output_frame_names`)."""
+        return output_frame_names(self.info, self.encoder)
 
 
 def restore_video(input_path, output, settings=None, progress=None):

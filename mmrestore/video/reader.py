@@ -31,6 +31,7 @@ class FrameSource:
         self._cache = {}  # index -> frame
         self._iter = None
         self._next = 0  # index of the next frame the decoder yields
+        self._pending = None  # a frame decoded ahead (the first of a range)
         self._rgb = 'rgb24' if info.bit_depth <= 8 else 'rgb48le'
 
     def window(self, start, stop):
@@ -64,17 +65,52 @@ class FrameSource:
         self._container = av.open(self.info.path)
         stream = self._container.streams.video[0]
         stream.thread_type = 'AUTO'
-        self._iter = self._container.decode(stream)
         self._next = 0
+        self._pending = None
+        if self.info.range_start:
+            self._seek_range_start(stream)
+        else:
+            self._iter = self._container.decode(stream)
+
+    def _seek_range_start(self, stream):
+        """Put the decoder on the first frame of a range: seek to a keyframe before it
+        (1 s, 4 s ... further back while the demuxer lands after it); without usable
+        timestamps, decode from the start and count frames."""
+        target = self.info.pts[0]
+        half = 0.5 / (float(stream.time_base) * float(self.info.fps))
+        back, second = 0, max(1, round(1 / float(stream.time_base)))
+        for _ in range(6):
+            self._container.seek(max(0, int(target - back)), stream=stream, backward=True)
+            self._iter = self._container.decode(stream)
+            frame = next((f for f in self._iter if f.pts is None or f.pts >= target - half),
+                         None)
+            if frame is None or frame.pts is None:
+                break
+            if frame.pts <= target + half:
+                self._pending = frame
+                return
+            back = back * 4 if back else second
+        self._container.close()
+        self._container = av.open(self.info.path)
+        stream = self._container.streams.video[0]
+        stream.thread_type = 'AUTO'
+        self._iter = self._container.decode(stream)
+        for _ in range(self.info.range_start):
+            if next(self._iter, None) is None:
+                raise VideoIOError(f'{self.info.path}: fewer than '
+                                   f'{self.info.range_start} frames')
 
     def _decode_next(self):
         if self._iter is None:
             self._restart()
-        try:
-            frame = next(self._iter)
-        except StopIteration:
-            raise VideoIOError(f'{self.info.path}: decoded only {self._next} of '
-                               f'{self.info.num_frames} frames') from None
+        if self._pending is not None:
+            frame, self._pending = self._pending, None
+        else:
+            try:
+                frame = next(self._iter)
+            except StopIteration:
+                raise VideoIOError(f'{self.info.path}: decoded only {self._next} of '
+                                   f'{self.info.num_frames} frames') from None
         self._next += 1
         return frame
 
@@ -107,8 +143,9 @@ class FrameSource:
             start = stream.start_time or 0
             decoded, pts = container.decode(stream), None
             for i in picks:
-                target = start + i * step
-                if pts is not None and target - pts > max_gap * step:
+                target = start + (self.info.range_start + i) * step
+                if (pts is None and self.info.range_start) or (
+                        pts is not None and target - pts > max_gap * step):
                     container.seek(int(target), stream=stream, backward=True)
                     decoded = container.decode(stream)
                 for frame in decoded:
@@ -119,7 +156,7 @@ class FrameSource:
         return frames
 
 
-def iter_frames(path, indices=None, dtype=None, folder_fps=25):
+def iter_frames(path, indices=None, dtype=None, folder_fps=None):
     """Yield ``(index, frame)`` for the wanted frames of a video file or frame folder.
 
     Decodes once, in order, through :class:`FrameSource` (so every caller sees the
@@ -130,7 +167,8 @@ def iter_frames(path, indices=None, dtype=None, folder_fps=25):
         indices (iterable[int], optional): frames wanted. Default: all.
         dtype (np.dtype, optional): ``np.uint8`` brings deeper frames to 8 bits
             (rounded). Default: the source's own.
-        folder_fps (float): rate given to a frame folder. Default: 25.
+        folder_fps (float, optional): rate given to a frame folder. Default: its DPX/EXR
+            header's, else 25.
     """
     info = path if hasattr(path, 'num_frames') else probe_source(path, folder_fps)
     wanted = range(info.num_frames) if indices is None else sorted(set(indices))
