@@ -36,7 +36,7 @@ $(STAMP): $(REQS)
 	$(PY) -m pip install -q "$$whl" -r requirements/runtime.txt -r requirements/tests.txt
 	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
 	$(PY) -m pip check
-	$(PY) -c "import mmrestore, mmcv.ops; print('setup: mmrestore', mmrestore.__version__, 'ready')"
+	$(PY) -c "import mmrestore.registry, mmcv.ops, mmrestore; print('setup: mmrestore', mmrestore.__version__, 'ready')"
 	@touch $@
 
 test: setup

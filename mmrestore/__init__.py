@@ -6,11 +6,17 @@ command lines check their arguments in well under a second. ``import mmrestore.r
 registers our models, transforms, metrics and datasets into ``mmagic.registry`` (and lets
 MMEngine read full checkpoints under torch >= 2.6); configs reach them with
 ``custom_imports = dict(imports=['mmrestore.registry'], allow_failed_imports=False)``.
+That import also makes MMEngine's checkpoint loading refuse weights that do not fill our
+models (:mod:`mmrestore.utils.checkpoint`). Known third-party deprecation warnings are
+silenced on import (:mod:`mmrestore.utils.quiet`), before MMagic's imports emit them.
 """
 import importlib
 
 from .errors import MMRestoreError
+from .utils.quiet import silence_third_party_warnings
 from .version import __version__
+
+silence_third_party_warnings()
 
 _SUBPACKAGES = ('apis', 'datasets', 'engine', 'evaluation', 'models', 'registry', 'utils',
                 'video', 'visualization')

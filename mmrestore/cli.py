@@ -61,3 +61,31 @@ def run_main(prog, main, *args, interrupted=None, quiet=False, **kwargs):
         say(f'{prog}: internal error (a bug in mmrestore, please report it with the '
             f'traceback above): {type(exc).__name__}: {first_line(exc)}')
         return 1
+
+
+def check_report_path(path):
+    """Refuse a report path whose folder is missing or not writable (before any work)."""
+    import tempfile
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise MMRestoreError(f'--report {path}: cannot write in {folder} '
+                             f'({exc.strerror or exc})') from None
+
+
+def write_report(path, data):
+    """Write ``data`` as JSON to ``path`` atomically (through a temporary file)."""
+    import json
+    tmp = f'{path}.partial'
+    try:
+        with open(tmp, 'w') as f:
+            json.dump(data, f, indent=1, default=str)
+            f.write('\n')
+        os.replace(tmp, path)
+    except OSError as exc:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise MMRestoreError(f'cannot write the report {path}: {exc.strerror or exc}'
+                             ) from None

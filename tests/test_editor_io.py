@@ -203,6 +203,16 @@ def test_range_decodes_exactly_those_frames(tmp_path):
         source.close()
     with pytest.raises(VideoIOError, match="input's frames are 0-39"):
         video.select_range(info, 35, 40)
+    # a raw H.264 stream has no timestamps: the range is found by counting frames
+    raw = tmp_path / 'clip.h264'
+    video.write_video(raw, full[:20], 25)
+    raw_info = video.probe_source(raw)
+    assert not raw_info.stream_timed
+    raw_full = np.stack([f for _, f in video.iter_frames(raw_info)])
+    part = video.select_range(raw_info, 12, 17)
+    source = video.FrameSource(part)
+    np.testing.assert_array_equal(np.stack(source.window(0, 6)), raw_full[12:18])
+    source.close()
     with pytest.raises(VideoIOError, match='before --start'):
         video.select_range(info, 20, 10)
 

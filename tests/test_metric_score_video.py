@@ -133,3 +133,24 @@ def test_small_clip_skips_niqe_and_reports_the_rest(tmp_path, capsys, monkeypatc
     assert result['restored']['PI'] is None
     assert result['restored']['MSEToInput'] > 1  # blurred: measurably changed
     assert result['restored']['TemporalError'] is not None
+
+
+@pytest.mark.parametrize('flag', ['--json', '--figure'])
+def test_unwritable_outputs_are_refused_before_scoring(videos, tmp_path, capsys, flag):
+    src, out, _, _ = videos
+    target = '/sys/scores.json' if flag == '--json' else '/sys/figure.png'  # no new files
+    with pytest.raises(SystemExit) as exc:
+        load_tool().main([str(src), str(out), flag, target])
+    assert exc.value.code == 2
+    lines = capsys.readouterr()
+    assert lines.out == ''  # refused before the table
+    assert lines.err.strip().startswith(f'score_video.py: error: {flag} {target}')
+
+
+def test_damaged_restored_video_is_named(videos, tmp_path, capsys):
+    src, _, _, _ = videos
+    bad = tmp_path / 'bad.mkv'
+    bad.write_bytes(b'\x1aE\xdf\xa3' + b'\x00' * 200)  # a Matroska header, then nothing
+    assert load_tool().main([str(src), str(bad)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(bad) in err[0] and str(src) not in err[0], err

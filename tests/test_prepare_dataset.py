@@ -126,3 +126,25 @@ def test_output_is_a_basic_frames_dataset(clips, tmp_path):
     infos = [dataset.get_data_info(i) for i in range(len(dataset))]
     assert {d['key']: d['sequence_length'] for d in infos} == {
         'joined_000': 24, 'joined_001': 24}
+
+
+def test_audio_only_input_and_stale_partials(tmp_path):
+    """An audio-only file is one named line (exit 2); a partial folder of a killed run
+    (its process gone) is removed by the next run, a live one's is left."""
+    import wave
+    audio = tmp_path / 'voice.mp4'  # FFmpeg probes the content: a WAV file, no video
+    with wave.open(str(audio), 'wb') as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes((np.sin(np.arange(8000) / 5) * 3000).astype('<i2').tobytes())
+    out = tmp_path / 'set'
+    stale = tmp_path / '.set.partial-999999999'
+    stale.mkdir()
+    live = tmp_path / f'.set.partial-{os.getpid()}x'
+    live.mkdir()
+    proc = cli(audio, '--out', out)
+    assert proc.returncode == 2
+    err = proc.stderr.strip().splitlines()
+    assert len(err) == 1 and 'no video stream' in err[0] and str(audio) in err[0], err
+    assert not stale.exists() and live.exists() and not out.exists()

@@ -194,3 +194,100 @@ def test_audio_the_container_cannot_carry_is_refused_up_front(cli, clip, tmp_pat
     assert cli.main([str(clip), str(out), *TINY]) == 2
     assert "with the source's audio" in one_line_error(capsys)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_damaged_input_is_concealed_with_a_warning_or_refused_with_strict(cli, tmp_path,
+                                                                         capsys):
+    src = tmp_path / 'c.mp4'
+    make_clip(src, 'bikes.mp4', frames=20, size=(64, 112), audio=False)
+    data = bytearray(src.read_bytes())
+    mid = len(data) // 2
+    data[mid:mid + 600] = np.random.default_rng(0).integers(0, 256, 600, np.uint8).tobytes()
+    bad = tmp_path / 'damaged.mp4'
+    bad.write_bytes(bytes(data))
+    out = tmp_path / 'out.mp4'
+    assert cli.main([str(bad), str(out), *TINY]) == 0
+    warning = [line for line in capsys.readouterr().err.splitlines() if 'damaged' in line]
+    assert len(warning) == 1 and 'repeat the frame before them' in warning[0], warning
+    assert video.probe_source(out).num_frames == video.probe_source(bad).num_frames
+    assert cli.main([str(bad), str(tmp_path / 'strict.mp4'), *TINY, '--strict']) == 2
+    err = capsys.readouterr().err.strip().splitlines()  # the error follows the plan
+    assert err[-1].startswith('restore_video: error: ') and '--strict' in err[-1], err
+    assert not (tmp_path / 'strict.mp4').exists()
+
+
+def test_size_change_mid_stream_is_one_line(cli, tmp_path, capsys):
+    frames = video.read_frames(video.bundled_clip('bikes.mp4'), 0, 6)
+    import cv2
+    parts = []
+    for k, size in enumerate(((64, 112), (48, 80))):  # MPEG-TS files concatenate as bytes
+        part = tmp_path / f'p{k}.ts'
+        video.write_video(part, [cv2.resize(f, size[::-1]) for f in frames[3 * k:3 * k + 3]])
+        parts.append(part.read_bytes())
+    src = tmp_path / 'joined.ts'
+    src.write_bytes(b''.join(parts))
+    out = tmp_path / 'out.mp4'
+    assert cli.main([str(src), str(out), *TINY]) == 2
+    msg = one_line_error(capsys)
+    assert 'size changes mid-stream' in msg and 'to 80x48' in msg, msg
+    assert not out.exists()
+
+
+def test_readme_python_api_example_runs_and_reports(tmp_path, monkeypatch):
+    """The README's Python API example, on a small clip with the default model."""
+    readme = (REPO / 'README.md').read_text()
+    section = readme[readme.index('## Python API'):readme.index('## Default model')]
+    code = section.split('```python\n')[1].split('```')[0]
+    make_clip(tmp_path / 'rush.mp4', 'bikes.mp4', frames=6, size=(64, 112), start=210)
+    monkeypatch.chdir(tmp_path)
+    calls = []
+    code = code.replace("device='auto'", "device='cpu'").replace(
+        'progress=True', 'progress=lambda *a: calls.append(a)')
+    scope = {'calls': calls}
+    exec(compile(code, 'README.md', 'exec'), scope)
+    summary = scope['summary']
+    assert summary['frames'] == 6 and summary['restored'] == 6
+    assert summary['noise']['level'] > 0 and summary['model']['random_weights'] is False
+    assert [c[0] for c in calls] == list(range(1, 7)) and all(c[1] == 6 for c in calls)
+    assert video.probe_source(tmp_path / 'rush_restored.mp4').num_frames == 6
+
+
+def test_report_json(cli, clip, tmp_path):
+    import json
+    out, report = tmp_path / 'out.mp4', tmp_path / 'run.json'
+    assert cli.main([str(clip), str(out), *TINY, '--report', str(report)]) == 0
+    data = json.loads(report.read_text())
+    assert data['status'] == 'done' and data['frames'] == data['source']['frames'] == 8
+    assert data['settings']['max_seq_len'] == 6 and data['encoder']['codec'] == 'libx264'
+    assert any('RANDOM WEIGHTS' in w for w in data['warnings'])
+    assert data['seconds'] > 0 and data['fps'] > 0
+    bad = tmp_path / 'bad.json'
+    assert cli.main([str(tmp_path / 'none.mp4'), str(tmp_path / 'o2.mp4'), *TINY,
+                     '--report', str(bad)]) == 2
+    assert json.loads(bad.read_text())['status'] == 'error'
+
+
+@pytest.mark.parametrize('kind', ['rgba_png', 'yuva_video', 'interlaced'])
+def test_what_the_output_cannot_carry_is_said(cli, tmp_path, capsys, kind):
+    import cv2
+    frames = video.read_frames(video.bundled_clip('bikes.mp4'), 0, 4)
+    frames = [cv2.resize(f, (112, 64)) for f in frames]
+    if kind == 'rgba_png':
+        src = tmp_path / 'frames'
+        src.mkdir()
+        for i, f in enumerate(frames):
+            rgba = np.dstack([f[..., ::-1], np.full(f.shape[:2], 200, np.uint8)])
+            cv2.imwrite(str(src / f'{i:04d}.png'), rgba)
+        words = 'alpha channel'
+    elif kind == 'yuva_video':
+        src = video.write_video(tmp_path / 'a.mkv', frames, 25,
+                                video.EncoderSettings('ffv1', 'yuva420p'))
+        words = 'alpha channel of yuva420p'
+    else:
+        src = video.write_video(tmp_path / 'i.mp4', frames, 25, video.EncoderSettings(
+            'libx264', 'yuv420p', 16, options={'flags': '+ildct+ilme'}))
+        words = 'interlacing'
+    out = tmp_path / 'out.mkv'
+    assert cli.main([str(src), str(out), *TINY]) == 0
+    dropped = [line for line in capsys.readouterr().err.splitlines() if 'dropped:' in line]
+    assert len(dropped) == 1 and words in dropped[0], dropped

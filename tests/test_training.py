@@ -118,6 +118,28 @@ def test_train_reports_missing_files_in_one_line(tmp_path):
 
 
 @pytest.mark.slow
+def test_short_training_console_is_quiet(data_root, tmp_path):
+    """A 6-iteration run prints iterations, losses, ETA and checkpoints (not the config
+    dump, environment and hook order: those are in the log file)."""
+    work_dir = tmp_path / 'quiet'
+    out = check(run([
+        sys.executable, 'tools/train.py', CONFIG, '--work-dir', str(work_dir),
+        '--cfg-options', *tiny_options(data_root, 6), 'default_hooks.checkpoint.interval=3'
+    ]))
+    lines = out.splitlines()
+    assert len(lines) < 30, out  # 16 in all; 1,238 before
+    assert sum('Iter(train) [' in line for line in lines) == 6
+    assert 'eta: ' in out and 'loss_pix: ' in out and 'loss_clean: ' in out
+    assert 'Saving checkpoint at 3 iterations' in out and 'Saving checkpoint at 6 iterations' \
+        in out
+    for dump in ('Config:', 'System environment', 'Hooks will be executed', 'Warning'):
+        assert dump not in out, dump
+    log = open(glob.glob(f'{work_dir}/*/*.log')[0]).read()
+    for dump in ('Config:', 'System environment', 'Hooks will be executed', 'loss_pix'):
+        assert dump in log, dump
+
+
+@pytest.mark.slow
 def test_stage1_loss_decreases_and_checkpoints(stage1, data_root):
     """(a) The loss of the trained model is lower than at the start, on fixed batches."""
     from mmengine import Config
@@ -214,7 +236,8 @@ def test_dist_train_two_processes_gloo_resume(stage1, data_root, tmp_path):
     ], no_venv=True, PORT=free_port()))  # as README shows it
     assert 'gloo process group (pytorch launcher), rank 0 of 2' in out
     assert 'gloo process group (pytorch launcher), rank 1 of 2' in out
-    assert 'Distributed training: True' in out
+    assert any('Distributed training: True' in open(log).read()  # the environment dump
+               for log in glob.glob(f'{work_dir}/*/*.log'))
     assert 'resumed epoch: 0, iter: 30' in out
     assert [r['iter'] for r in scalars(work_dir)] == [31, 32, 33]
     ckpt = torch.load(work_dir / 'iter_33.pth', map_location='cpu', weights_only=False)

@@ -56,3 +56,31 @@ def test_one_list_of_extensions():
 def test_deep_frames_to_uint8_round():
     deep = np.array([[[0, 257 * 200, 65535]]], np.uint16)
     assert video.to_uint8(deep).tolist() == [[[0, 200, 255]]]
+
+
+def _damage(path, out, offset_fraction=0.5, size=600):
+    data = bytearray(path.read_bytes())
+    at = int(len(data) * offset_fraction)
+    data[at:at + size] = np.random.default_rng(0).integers(0, 256, size, np.uint8).tobytes()
+    out.write_bytes(bytes(data))
+    return out
+
+
+def test_damaged_packets_are_concealed_with_count_and_timing_kept(tmp_path):
+    from restore_clips import make_clip
+    clean = make_clip(tmp_path / 'c.mp4', 'bikes.mp4', frames=20, size=(64, 112),
+                      audio=False)
+    bad = _damage(tmp_path / 'c.mp4', tmp_path / 'd.mp4')
+    info = video.probe_source(bad)
+    source = video.FrameSource(info)
+    frames = source.window(0, info.num_frames)
+    assert len(frames) == info.num_frames == len(clean)
+    assert source.concealed  # the frames lost to the damage, each a copy of the one before
+    for i in source.concealed:
+        assert np.array_equal(frames[i], frames[i - 1]) if i else True
+    strict = video.FrameSource(info, strict=True)
+    try:
+        strict.window(0, info.num_frames)
+        raise AssertionError('--strict did not abort')
+    except video.VideoIOError as exc:
+        assert '--strict' in str(exc) and str(bad) in str(exc)

@@ -20,7 +20,8 @@ import os
 import sys
 import warnings
 
-from mmrestore.cli import OneLineParser, run_main
+from mmrestore.cli import OneLineParser, check_report_path, first_line, run_main, write_report
+from mmrestore.errors import MMRestoreError
 
 
 def parse_args(argv=None):
@@ -90,9 +91,14 @@ def parse_args(argv=None):
                    '0 = input unchanged, 1 = default, above 1 = stronger (monotonic)')
     p.add_argument('--compile', action='store_true',
                    help='torch.compile the generator (CUDA only; ignored with a warning elsewhere)')
+    p.add_argument('--strict', action='store_true', help='abort on damaged input (default: '
+                   'frames that cannot be decoded repeat the previous one, with a warning)')
     p.add_argument('--overwrite', action='store_true', help='replace an existing OUTPUT')
     p.add_argument('--keep-work', action='store_true', help='keep the work folder of '
                    'segments after success')
+    p.add_argument('--report', metavar='JSON', help='write a machine-readable summary of the '
+                   'run here (settings, model and weights, estimated noise, frames, fps, '
+                   'warnings, timings; on failure: the error)')
     p.add_argument('--progress', choices=['auto', 'bar', 'log'], default='auto',
                    help='progress display (default: bar on a terminal, log lines else)')
     return p.parse_args(argv)
@@ -181,18 +187,30 @@ def _restore(args):
         overlap=args.overlap, dtype=args.dtype, codec=args.codec, crf=args.crf,
         preset=args.preset, downscale=args.downscale, fps=args.fps,
         overwrite=args.overwrite, keep_work=args.keep_work, compile=args.compile,
-        strength=args.strength, start=frame_arg(args.start), end=frame_arg(args.end),
-        pix_fmt=args.pix_fmt, encoder_options=encoder_options(args.encoder_opt),
-        image_format=args.image_format, preview=args.preview,
-        preview_out=args.preview_out)
+        strength=args.strength, strict=args.strict, start=frame_arg(args.start),
+        end=frame_arg(args.end), pix_fmt=args.pix_fmt,
+        encoder_options=encoder_options(args.encoder_opt), image_format=args.image_format,
+        preview=args.preview, preview_out=args.preview_out)
     progress = {'auto': None, 'bar': True, 'log': False}[args.progress]
-    preflight(args.input, args.output, settings)  # mistakes answered before torch loads
-    if settings.preview:
-        from mmrestore.apis.preview import render_preview
-        render_preview(args.input, args.output, settings, progress=progress)
-        return
-    from mmrestore.apis.restorer import restore_video
-    restore_video(args.input, args.output, settings, progress=progress)
+    if args.report:
+        check_report_path(args.report)
+    try:
+        preflight(args.input, args.output, settings)  # mistakes answered before torch loads
+        if settings.preview:
+            from mmrestore.apis.preview import render_preview
+            summary = dict(status='preview', **render_preview(
+                args.input, args.output, settings, progress=progress))
+        else:
+            from mmrestore.apis.restorer import restore_video
+            summary = restore_video(args.input, args.output, settings, progress=progress)
+            summary = None if summary is None else dict(status='done', **summary)
+    except MMRestoreError as exc:
+        if args.report:
+            write_report(args.report, dict(status='error', error=first_line(exc),
+                                           input=args.input, output=args.output))
+        raise
+    if args.report and summary is not None:
+        write_report(args.report, summary)
 
 
 if __name__ == '__main__':

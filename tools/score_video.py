@@ -35,21 +35,34 @@ def parse_args(argv=None):
     for path in (args.input, args.restored):
         if not Path(path).is_file():
             p.error(f'no such file: {path}')
+    for flag, path in (('--json', args.json), ('--figure', args.figure)):
+        if path and not _writable_dir(Path(path).resolve().parent):
+            p.error(f'{flag} {path}: its folder does not exist or is not writable')
     return args
+
+
+def _writable_dir(folder):
+    try:  # a real write: os.access() says yes to root on read-only mounts
+        with tempfile.TemporaryFile(dir=folder):
+            return True
+    except OSError:
+        return False
 
 
 def _atomic_write(path, data: bytes):
     """Write next to ``path`` then rename: never a half-written file at ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.part')
+    from mmrestore.errors import MMRestoreError
+    path, tmp = Path(path), None
     try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.part')
         with os.fdopen(fd, 'wb') as f:
             f.write(data)
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    except OSError as exc:  # e.g. the disk filled up after the scoring
+        raise MMRestoreError(f'cannot write {path}: {exc.strerror or exc}') from None
+    finally:
+        if tmp is not None and os.path.exists(tmp):
+            os.remove(tmp)
 
 
 def main(argv=None):

@@ -2,29 +2,45 @@
 
     python tools/test.py configs/2lev_1res_wS_gan.py work_dirs/2lev_1res_wS_gan/iter_2000.pth
         [--out metrics.json] [--work-dir DIR] [--cfg-options k=v ...] [--launcher ...]
+
+CHECKPOINT: a runner checkpoint (iter_N.pth), an EMA one or a bare generator state dict
+(tools/export_generator.py); one that does not fill the generator is an error, unless
+--random-init is given (then CHECKPOINT may be omitted).
 """
 import argparse
+import contextlib
+import logging
 import os
 import os.path as osp
 import sys
-import warnings
 
 import mmengine
 from mmengine.config import Config, DictAction
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
-with warnings.catch_warnings():  # deprecation noise of mmagic's dependencies
-    warnings.simplefilter('ignore', FutureWarning)
-    import mmrestore.registry  # noqa: F401  (registers modules, patches MMEngine's torch.load)
-from mmrestore.engine import check_files, drop_init_weights, init_cpu_distributed
+import mmrestore.registry  # noqa: F401  (registers modules, makes MMEngine's loading strict)
+from mmrestore.engine import (QuietRunner, check_files, drop_init_weights,
+                              init_cpu_distributed)
+from mmrestore.models.weights import WeightsMismatchError
+from mmrestore.utils import allow_partial_weights
 from mmagic.utils import print_colored_log
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description='Test (and eval) a model')
     parser.add_argument('config', help='test config file path')
-    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('checkpoint', nargs='?',
+                        help='checkpoint file (runner, EMA or bare generator state dict)')
+    parser.add_argument(
+        '--random-init',
+        action='store_true',
+        help='allow a checkpoint that fills only part of the model, or none: the rest '
+        'keeps its random initialisation (for smoke tests; the metrics are meaningless)')
+    parser.add_argument(
+        '--verbose',
+        action='store_true',
+        help='also print the environment, config and hooks (always in the log file)')
     parser.add_argument('--out', help='the file to save metric results.')
     parser.add_argument(
         '--work-dir',
@@ -46,6 +62,8 @@ def parse_args():
         help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
+    if args.checkpoint is None and not args.random_init:
+        parser.error('the checkpoint is required (or --random-init: random weights)')
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     return args
@@ -80,10 +98,14 @@ def main():
         sys.exit(2)
 
     init_cpu_distributed(cfg, args.launcher)  # gloo when there is no CUDA
-    runner = Runner.from_cfg(cfg)
+    runner = (Runner if args.verbose else QuietRunner).from_cfg(cfg)
 
     print_colored_log(f'Working directory: {cfg.work_dir}')
-    print_colored_log(f'Log directory: {runner._log_dir}')
+    print_colored_log(f'Log directory: {runner._log_dir}' + (
+        '' if args.verbose else ' (environment, config, hooks: in its .log)'))
+    if args.checkpoint is None:
+        print_colored_log('RANDOM WEIGHTS (--random-init, no checkpoint): the metrics '
+                          'say nothing about a trained model', level=logging.WARNING)
 
     if args.out:
 
@@ -95,10 +117,17 @@ def main():
 
         runner.register_hook(SaveMetricHook(), 'LOWEST')
 
+    partial = allow_partial_weights() if args.random_init else contextlib.nullcontext()
     try:
-        runner.test()
+        with partial:
+            runner.test()
     except FileNotFoundError as err:  # e.g. PI's Ma model file, built by the test loop
         print(f'error: {err}', file=sys.stderr)
+        sys.exit(2)
+    except WeightsMismatchError as err:
+        print(f'error: checkpoint {args.checkpoint} does not fit the model of '
+              f'{args.config}: {err}; --random-init loads what fits, the rest random',
+              file=sys.stderr)
         sys.exit(2)
 
 

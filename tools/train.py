@@ -2,21 +2,25 @@
 
     python tools/train.py configs/2lev_1res_wS.py [--work-dir DIR] [--resume [CKPT]]
         [--amp] [--auto-scale-lr] [--cfg-options k=v ...] [--launcher pytorch|slurm]
+        [--random-init] [--verbose]
+
+The console shows iterations, losses, ETA and checkpoints; the environment, the full
+config and the hook order are in the log file (also printed with --verbose).
 """
 import argparse
+import contextlib
 import logging
 import os
 import os.path as osp
 import sys
-import warnings
 
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner, find_latest_checkpoint
 
-with warnings.catch_warnings():  # deprecation noise of mmagic's dependencies
-    warnings.simplefilter('ignore', FutureWarning)
-    import mmrestore.registry  # noqa: F401  (registers modules, patches MMEngine's torch.load)
-from mmrestore.engine import check_files, init_cpu_distributed
+import mmrestore.registry  # noqa: F401  (registers modules, makes MMEngine's loading strict)
+from mmrestore.engine import QuietRunner, check_files, init_cpu_distributed
+from mmrestore.models.weights import WeightsMismatchError
+from mmrestore.utils import allow_partial_weights
 from mmagic.utils import print_colored_log
 
 
@@ -54,6 +58,15 @@ def parse_args():
         choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none',
         help='job launcher')
+    parser.add_argument(
+        '--random-init',
+        action='store_true',
+        help='allow a load_from checkpoint that fills only part of the generator: the '
+        'rest keeps its initialisation (else an error)')
+    parser.add_argument(
+        '--verbose',
+        action='store_true',
+        help='also print the environment, config and hooks (always in the log file)')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
     if 'LOCAL_RANK' not in os.environ:
@@ -123,12 +136,21 @@ def main():
         sys.exit(2)
 
     init_cpu_distributed(cfg, args.launcher)  # gloo when there is no CUDA
-    runner = Runner.from_cfg(cfg)
+    runner = (Runner if args.verbose else QuietRunner).from_cfg(cfg)
 
     print_colored_log(f'Working directory: {cfg.work_dir}')
-    print_colored_log(f'Log directory: {runner._log_dir}')
+    print_colored_log(f'Log directory: {runner._log_dir}' + (
+        '' if args.verbose else ' (environment, config, hooks: in its .log)'))
 
-    runner.train()
+    partial = allow_partial_weights() if args.random_init else contextlib.nullcontext()
+    try:
+        with partial:
+            runner.train()
+    except WeightsMismatchError as err:
+        print(f'error: load_from {cfg.load_from} does not fit the model of '
+              f'{args.config}: {err}; --random-init keeps the rest as initialised',
+              file=sys.stderr)
+        sys.exit(2)
 
     print_colored_log(f'Log saved under {runner._log_dir}')
     print_colored_log(f'Checkpoint saved under {cfg.work_dir}')

@@ -112,6 +112,7 @@ def load_generator(config=None, checkpoint=None, device='cpu', cfg_options=None)
         torch.manual_seed(0)
         model = _build(MODELS, gen_cfg)
     model, info = _fill(model, gen_cfg, notes, config, checkpoint, device)
+    info.update(config=config, checkpoint=checkpoint)
     if is_default:
         info['message'] = ('default model (no --config/--checkpoint given): '
                            + info['message'])

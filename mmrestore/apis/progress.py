@@ -13,8 +13,9 @@ class Progress:
         total (int): frames to restore in all.
         done (int): frames already restored (resumed work). Default: 0.
         enabled (bool): report at all (False on non-zero ranks). Default: True.
-        tty (bool, optional): force the bar (True) or log lines (False).
-            Default: whether stderr is a terminal.
+        tty (bool | callable, optional): force the bar (True: ``tqdm.auto``, a widget
+            in a notebook) or log lines (False), or call ``tty(done, total, rate)``
+            after every frame. Default: the bar when stderr is a terminal.
         interval (float): seconds between log lines. Default: 30.
     """
 
@@ -22,9 +23,11 @@ class Progress:
         self.total, self.done, self.enabled = total, done, enabled
         self.start_done, self.start = done, time.monotonic()
         self.interval, self._last = interval, self.start
-        self.bar = None
-        if enabled and (sys.stderr.isatty() if tty is None else tty):
-            from tqdm import tqdm
+        self.bar = self.callback = None
+        if enabled and callable(tty):
+            self.callback = tty
+        elif enabled and (sys.stderr.isatty() if tty is None else tty):
+            from tqdm.auto import tqdm
             self.bar = tqdm(total=total, initial=done, unit='frame', dynamic_ncols=True,
                             file=sys.stderr, desc='restoring')
 
@@ -39,7 +42,9 @@ class Progress:
 
     def update(self, n=1):
         self.done += n
-        if self.bar is not None:
+        if self.callback is not None:
+            self.callback(self.done, self.total, self.rate)
+        elif self.bar is not None:
             self.bar.update(n)
         elif self.enabled and (time.monotonic() - self._last >= self.interval
                                or self.done == self.total):

@@ -26,7 +26,8 @@ import torch
 
 from mmrestore.errors import RestoreError, VideoIOError
 from mmrestore.video import (BackgroundWorker, FramePrefetcher, FrameSource, SegmentWriter,
-                             join_segments, output_frame_names, write_frame)
+                             dropped_properties, join_segments, output_frame_names,
+                             write_frame)
 from .denoise_control import (SAMPLE_FRAMES, configure_denoising, describe_noise,
                               is_noise_aware)
 from .model_loader import describe_device, load_generator
@@ -111,7 +112,8 @@ class VideoRestorer:
         output (str): video file (container from the extension) or folder (PNG frames,
             16-bit when the source has more than 8 bits).
         settings (RestoreSettings): options.
-        progress (bool, optional): force (True) or suppress (False) the tqdm bar.
+        progress (bool | callable, optional): force (True) or suppress (False) the
+            bar, or a callable ``progress(done, total, fps)`` called after every frame.
             Default: bar on a terminal, log lines otherwise.
     """
 
@@ -155,7 +157,7 @@ class VideoRestorer:
             return
         # one blind noise profile for the whole clip: every segment, pass and process
         # sees the same noise map
-        source = FrameSource(self.info)
+        source = FrameSource(self.info, strict=self.s.strict)
         try:
             frames = source.sample(SAMPLE_FRAMES)
         except VideoIOError as exc:
@@ -200,7 +202,30 @@ class VideoRestorer:
 
     # ------------------------------------------------------------------ running
     def run(self):
-        """Restore, join and rename into OUTPUT. Returns a summary dict (rank 0)."""
+        """Restore, join and rename into OUTPUT.
+
+        Returns:
+            dict: on rank 0 (None elsewhere), the run's summary (JSON-ready): ``input``,
+            ``output``, ``source`` (frames, size, rate, bit depth ...), ``settings``,
+            ``model`` (config, weights, message), ``noise`` (the estimated profile of a
+            noise-aware model), ``encoder``, ``frames``, ``restored`` (this run; the
+            rest was resumed), ``seconds``, ``fps``, the runner's counters and
+            ``warnings`` (every warning logged during the run).
+        """
+        collector = _WarningCollector()
+        loggers = (logger, logging.getLogger('mmrestore.video'))  # e.g. float clipping
+        for log in loggers:
+            log.addHandler(collector)
+        try:
+            summary = self._run()
+        finally:
+            for log in loggers:
+                log.removeHandler(collector)
+        if summary is not None:
+            summary['warnings'] = collector.messages
+        return summary
+
+    def _run(self):
         t0 = time.monotonic()
         dist = self.world > 1
         if dist:
@@ -217,6 +242,8 @@ class VideoRestorer:
         if self.rank == 0:
             for line in self.plan_lines():
                 logger.info(line)
+            for what in dropped_properties(self.info):
+                logger.warning(f'dropped: {what}')
             if self.model_info['random_weights']:
                 logger.warning('RANDOM WEIGHTS: no --checkpoint for this model; the output '
                                'shows an untrained network, not a restoration')
@@ -226,7 +253,7 @@ class VideoRestorer:
         runner = SequenceRunner(self.model, self.device, self.s.max_seq_len, self.s.overlap,
                                 self.s.dtype, self.s.downscale, reuse=self.s.reuse,
                                 compile=self.s.compile)
-        source = FrameSource(self.info)
+        source = FrameSource(self.info, strict=self.s.strict)
         prefetcher = writer = None
         if self.s.background_io:
             # decoded frames: a pass in use (<= L) + the queue (Q - L) <= Q
@@ -246,6 +273,12 @@ class VideoRestorer:
                 prefetcher.close()
             source.close()
             progress.close()
+        if source.concealed:
+            shown = ', '.join(map(str, source.concealed[:10]))
+            more = f' and {len(source.concealed) - 10} more' if len(source.concealed) > 10 else ''
+            logger.warning(f'damaged input: frame(s) {shown}{more} could not be decoded and '
+                           'repeat the frame before them (timing kept; --strict aborts '
+                           'instead)')
         if dist:
             tdist.barrier()
         summary = None
@@ -256,9 +289,20 @@ class VideoRestorer:
             self._join()
             elapsed = time.monotonic() - t0
             restored = sum(b - a for a, b in (self.segments[i] for i in todo_all))
-            summary = dict(frames=self.info.num_frames, restored=restored, seconds=elapsed,
-                           fps=restored / max(elapsed, 1e-9), output=self.output,
-                           **runner.stats)
+            summary = dict(
+                input=osp.abspath(self.input), output=self.output,
+                source=dict(kind='frame folder' if self.info.is_folder else 'video',
+                            frames=self.info.num_frames, width=self.info.width,
+                            height=self.info.height, fps=str(self.info.fps),
+                            bit_depth=self.info.bit_depth, pix_fmt=self.info.pix_fmt,
+                            audio_streams=self.info.audio_streams,
+                            timecode=self.info.timecode,
+                            first_frame=self.info.numbers[0],
+                            last_frame=self.info.numbers[-1]),
+                settings=asdict(self.s), model=dict(self.model_info),
+                noise=self.noise, encoder=asdict(self.encoder) if self.encoder else None,
+                device=str(self.device), frames=self.info.num_frames, restored=restored,
+                seconds=elapsed, fps=restored / max(elapsed, 1e-9), **runner.stats)
             resumed = (f' ({self.info.num_frames - restored} resumed from earlier work)'
                        if restored < self.info.num_frames else '')
             logger.info('done: %d frames%s in %s (%.1f s), %.2f frames/s -> %s',
@@ -327,8 +371,23 @@ class VideoRestorer:
         return output_frame_names(self.info, self.encoder)
 
 
+class _WarningCollector(logging.Handler):
+    """Keeps the text of the warnings logged during a run (for its summary)."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
 def restore_video(input_path, output, settings=None, progress=None):
-    """Restore INPUT into OUTPUT (see :class:`VideoRestorer`); returns the summary."""
+    """Restore INPUT into OUTPUT (see :class:`VideoRestorer`); returns the summary.
+
+    ``progress``: None (a bar on a terminal, else log lines), True (a bar, a widget in
+    a notebook), False (log lines) or a callable ``progress(done, total, fps)``.
+    """
     return VideoRestorer(input_path, output, settings, progress).run()
 
 

@@ -58,6 +58,8 @@ class RestoreSettings:
         preview (int): restore this many frames spread over the clip into one
             before/after picture instead of rendering OUTPUT (0: render). Default: 0.
         preview_out (str, optional): the preview picture. Default: next to OUTPUT.
+        strict (bool): abort on damaged input instead of concealing the frames that
+            cannot be decoded (see ``FrameSource``). Default: False.
     """
     config: str = None
     checkpoint: str = None
@@ -85,6 +87,7 @@ class RestoreSettings:
     image_format: str = None
     preview: int = 0
     preview_out: str = None
+    strict: bool = False
 
 
 def output_kind(output):

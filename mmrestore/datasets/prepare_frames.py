@@ -172,6 +172,7 @@ def prepare_frames(inputs, out, min_frames=100, scale=None, sub_size=None,
     if osp.exists(out) and (not osp.isdir(out) or os.listdir(out)):
         raise DataError(f'output exists and is not empty: {out}')
     os.makedirs(osp.dirname(out), exist_ok=True)
+    _remove_stale_partials(out)
     tmp = osp.join(osp.dirname(out), f'.{osp.basename(out)}.partial-{os.getpid()}')
     shutil.rmtree(tmp, ignore_errors=True)
     os.makedirs(tmp)
@@ -213,6 +214,22 @@ def prepare_frames(inputs, out, min_frames=100, scale=None, sub_size=None,
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return result
+
+
+def _remove_stale_partials(out):
+    """Remove partial folders of ``out`` left by runs that were killed (their process is
+    gone); a partial folder of a live run is left alone."""
+    prefix = f'.{osp.basename(out)}.partial-'
+    for name in os.listdir(osp.dirname(out)):
+        pid = name[len(prefix):]
+        if not (name.startswith(prefix) and pid.isdigit()):
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(osp.join(osp.dirname(out), name), ignore_errors=True)
+        except PermissionError:  # another user's live process
+            pass
 
 
 def _close_scene(tmp, name, scene, count, folders, min_frames, result, log):

@@ -8,11 +8,12 @@ from .temporal_denoise_head import TemporalDenoiseHead
 from .spynet_init import init_spynet_normal_flow, init_spynet_zero_flow
 from .unet_cleaning import UNetCleaning
 from .unet_real_basicvsr_net import UNetRealBasicVSRNet
-from .weights import extract_generator_state, load_generator_weights
+from .weights import (WeightsMismatchError, extract_generator_state, fit_state_dict,
+                      load_generator_weights)
 
 __all__ = [
     'UNetCleaning', 'LQSkipBasicVSRNet', 'UNetRealBasicVSRNet', 'load_generator_weights',
     'extract_generator_state', 'SPyNetFlowEstimator', 'init_spynet_normal_flow',
     'init_spynet_zero_flow', 'NoiseProfile', 'DCTShrinkage', 'TemporalDenoiseHead',
-    'StreamingGenerator'
+    'StreamingGenerator', 'fit_state_dict', 'WeightsMismatchError'
 ]

@@ -1,4 +1,6 @@
-"""Make MMEngine 0.10.7 checkpoints load under torch >= 2.6.
+"""MMEngine 0.10.7's checkpoint loading, made to work under torch >= 2.6 and strict.
+
+Full unpickling:
 
 torch 2.6 switched ``torch.load`` to ``weights_only=True`` by default. MMEngine 0.10.7 calls
 ``torch.load(f, map_location=...)`` for ``load_from``/``--resume`` on checkpoints whose
@@ -6,8 +8,18 @@ torch 2.6 switched ``torch.load`` to ``weights_only=True`` by default. MMEngine 
 restricted unpickler refuses. Checkpoints are the user's own files, so we restore the
 pre-2.6 behaviour *only for MMEngine's checkpoint loaders* (not globally), by wrapping
 ``torch.load`` as seen from ``mmengine.runner.checkpoint``.
+
+Strict weights: MMEngine loads with ``strict=False`` (``load_from``, ``tools/test.py``,
+``MMagicInferencer``, ``init_cfg`` Pretrained), so a checkpoint whose keys do not match
+leaves the model randomly initialised with only a warning. For models built from our
+modules, its ``_load_checkpoint_to_model`` maps the checkpoint onto the model
+(:func:`mmrestore.models.weights.fit_state_dict`: bare, runner or EMA checkpoint, editor
+or generator) and raises ``WeightsMismatchError`` when the generator is not filled,
+unless inside :func:`allow_partial_weights`. Other models load as before.
 """
+import contextlib
 import functools
+import logging
 
 import torch
 
@@ -42,3 +54,60 @@ def patch_mmengine_torch_load() -> None:
 def load_checkpoint_file(path, map_location='cpu'):
     """Read a checkpoint written by an MMEngine runner (or a bare state dict)."""
     return torch.load(path, map_location=map_location, weights_only=False)
+
+
+_partial = [0]  # depth of allow_partial_weights() contexts
+
+
+@contextlib.contextmanager
+def allow_partial_weights():
+    """Within it, checkpoints may fill only part of our models (the rest stays random).
+
+    The explicit opt-in behind ``tools/test.py --random-init``; for the Python API::
+
+        with allow_partial_weights():
+            inferencer = MMagicInferencer('real_basicvsr', model_config=..., model_ckpt=...)
+    """
+    _partial[0] += 1
+    try:
+        yield
+    finally:
+        _partial[0] -= 1
+
+
+def _is_ours(model):
+    """Whether ``model`` holds a module of this package (its loading is made strict)."""
+    return any(type(m).__module__.startswith('mmrestore.') for m in model.modules())
+
+
+def _strict_to_model(load):
+
+    @functools.wraps(load)
+    def wrapper(model, checkpoint, strict=False, logger=None,
+                revise_keys=[(r'^module\.', '')]):  # noqa: B006  (MMEngine's signature)
+        from mmengine.logging import print_log
+        from mmengine.model import is_model_wrapper
+        if is_model_wrapper(model):
+            model = model.module
+        if not _is_ours(model):
+            return load(model, checkpoint, strict, logger, revise_keys)
+
+        from mmrestore.models.weights import fit_state_dict
+        state, report = fit_state_dict(model, checkpoint, partial=_partial[0] > 0,
+                                       revise_keys=revise_keys)
+        load(model, {'state_dict': state}, strict, logger, revise_keys=[])
+        print_log(report['message'], logger or 'current',
+                  logging.WARNING if report['problems'] else logging.INFO)
+        return checkpoint
+
+    wrapper.mmrestore_strict = True
+    return wrapper
+
+
+def patch_mmengine_strict_loading() -> None:
+    """Idempotently make MMEngine's checkpoint loading strict for our models."""
+    from mmengine.runner import checkpoint as ckpt_mod
+    from mmengine.runner import runner as runner_mod
+    for mod in (ckpt_mod, runner_mod):  # runner.py imported the function by name
+        if not getattr(mod._load_checkpoint_to_model, 'mmrestore_strict', False):
+            mod._load_checkpoint_to_model = _strict_to_model(mod._load_checkpoint_to_model)

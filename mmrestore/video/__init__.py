@@ -18,10 +18,11 @@ from mmrestore.errors import VideoIOError
 
 from .background import BackgroundWorker, FramePrefetcher
 from .clips import BUNDLED_CLIPS, bundled_clip
+from .extras import dropped_properties
 from .formats import (IMAGE_EXTS, OUTPUT_IMAGE_FORMATS, OUTPUT_VIDEO_EXTS, VIDEO_EXTS,
                       is_image_path, is_video_path, natural_key)
-from .images import (ImageSettings, encode_image, image_header, list_images, load_image,
-                     read_image, write_frame, write_image)
+from .images import (ImageSettings, encode_image, has_alpha, image_header, list_images,
+                     load_image, read_image, write_frame, write_image)
 from .join import check_output, join_segments
 from .reader import FrameSource, iter_frames, read_frames, to_uint8
 from .sequence import (SequencePattern, choose_image_settings, image_output, is_pattern,
@@ -35,14 +36,14 @@ from .writer import (CRF_CODECS, EncoderSettings, SegmentWriter, VideoWriter,
 
 __all__ = [
     'VideoIOError', 'BackgroundWorker', 'FramePrefetcher', 'BUNDLED_CLIPS', 'bundled_clip',
-    'IMAGE_EXTS', 'OUTPUT_IMAGE_FORMATS', 'OUTPUT_VIDEO_EXTS', 'VIDEO_EXTS', 'is_image_path',
-    'is_video_path', 'natural_key', 'ImageSettings', 'encode_image', 'image_header',
-    'list_images', 'load_image', 'read_image', 'write_frame', 'write_image', 'check_output',
+    'dropped_properties', 'IMAGE_EXTS', 'OUTPUT_IMAGE_FORMATS', 'OUTPUT_VIDEO_EXTS',
+    'VIDEO_EXTS', 'is_image_path', 'is_video_path', 'natural_key', 'ImageSettings',
+    'encode_image', 'has_alpha', 'image_header', 'list_images', 'load_image', 'read_image', 'write_frame', 'write_image', 'check_output',
     'join_segments', 'FrameSource', 'iter_frames', 'read_frames', 'to_uint8',
     'SequencePattern', 'choose_image_settings', 'image_output', 'is_pattern',
     'output_frame_names', 'SourceInfo', 'codec_profile', 'frames_window', 'list_streams',
-    'probe_source', 'read_packets', 'select_range', 'frames_to_timecode', 'is_timecode', 'offset_timecode',
-    'timecode_to_frames',
+    'probe_source', 'read_packets', 'select_range', 'frames_to_timecode', 'is_timecode',
+    'offset_timecode', 'timecode_to_frames',
     'CRF_CODECS', 'EncoderSettings', 'SegmentWriter', 'VideoWriter', 'choose_encoder',
     'write_video'
 ]

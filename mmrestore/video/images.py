@@ -82,6 +82,17 @@ def load_image(path):
     return img, {np.dtype(np.uint8): 8, np.dtype(np.uint16): 16}.get(img.dtype, 32)
 
 
+def has_alpha(path):
+    """Whether an image file has an alpha channel (dropped when it is read)."""
+    path = str(path)
+    codec = FFMPEG_DECODED.get(osp.splitext(path)[1].lower())
+    if codec:
+        name = _decode_ffmpeg(path, codec).format.name
+        return any(c.is_alpha for c in av.VideoFormat(name).components)
+    img = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+    return img is not None and img.ndim == 3 and img.shape[2] in (2, 4)
+
+
 def float_to_uint16(img, path=None):
     """Display-referred float RGB -> ``uint16``: [0, 1] to 0..65535, the rest clipped
     (NaN to 0), with a warning once per folder when anything is clipped."""

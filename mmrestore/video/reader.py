@@ -3,6 +3,7 @@
 Video is converted to RGB with the source's colour matrix and range (see
 :mod:`.colour`); 8-bit sources give ``uint8``, deeper ones ``uint16`` frames.
 """
+import itertools
 import os.path as osp
 
 import av
@@ -22,17 +23,26 @@ class FrameSource:
     reuse, so at most ``stop - start`` decoded frames live in memory. Video is decoded in
     order (frames before ``start`` are decoded but not converted).
 
+    Damaged video is concealed as the ``ffmpeg`` command line does: a packet the decoder
+    refuses is skipped, and each frame it loses (found by the timestamps of the frames
+    that follow) is replaced by the previous good frame, so the frame count and timing
+    stay those of the source. :attr:`concealed` lists the frames so replaced.
+
     Args:
         info (SourceInfo): the probed input.
+        strict (bool): raise :class:`VideoIOError` at the first damage instead.
+            Default: False.
     """
 
-    def __init__(self, info):
+    def __init__(self, info, strict=False):
         self.info = info
+        self.strict = strict
+        self.concealed = []  # indices of frames replaced by their predecessor
         self._cache = {}  # index -> frame
         self._iter = None
         self._next = 0  # index of the next frame the decoder yields
-        self._pending = None  # a frame decoded ahead (the first of a range)
         self._rgb = 'rgb24' if info.bit_depth <= 8 else 'rgb48le'
+        self._index_of = {p: i for i, p in enumerate(info.pts)} if info.stream_timed else {}
 
     def window(self, start, stop):
         """RGB frames ``[start, stop)`` as a list of arrays."""
@@ -66,55 +76,98 @@ class FrameSource:
         stream = self._container.streams.video[0]
         stream.thread_type = 'AUTO'
         self._next = 0
-        self._pending = None
-        if self.info.range_start:
-            self._seek_range_start(stream)
-        else:
-            self._iter = self._container.decode(stream)
+        skip = 0
+        if self.info.range_start and self._seek_range_start(stream) is None:
+            skip = self.info.range_start  # reopened at the start: count frames
+            stream = self._container.streams.video[0]
+        self._iter = self._indexed(stream, skip)
 
     def _seek_range_start(self, stream):
-        """Put the decoder on the first frame of a range: seek to a keyframe before it
-        (1 s, 4 s ... further back while the demuxer lands after it); without usable
-        timestamps, decode from the start and count frames."""
-        target = self.info.pts[0]
-        half = 0.5 / (float(stream.time_base) * float(self.info.fps))
-        back, second = 0, max(1, round(1 / float(stream.time_base)))
-        for _ in range(6):
-            self._container.seek(max(0, int(target - back)), stream=stream, backward=True)
-            self._iter = self._container.decode(stream)
-            frame = next((f for f in self._iter if f.pts is None or f.pts >= target - half),
-                         None)
-            if frame is None or frame.pts is None:
-                break
-            if frame.pts <= target + half:
-                self._pending = frame
-                return
-            back = back * 4 if back else second
+        """Seek to a keyframe before the first frame of a range (1 s, 4 s ... further
+        back while the demuxer lands after it) and return the stream; None, with the
+        file reopened at its start, when timestamps cannot place the frame."""
+        if self.info.stream_timed:
+            target = self.info.pts[0]
+            half = 0.5 / (float(stream.time_base) * float(self.info.fps))
+            back, second = 0, max(1, round(1 / float(stream.time_base)))
+            for _ in range(6):
+                position = max(0, int(target - back))
+                self._container.seek(position, stream=stream, backward=True)
+                first = next((f for f in self._decoded(stream)
+                              if f.pts is None or f.pts >= target - half), None)
+                if first is None or first.pts is None:
+                    break
+                if first.pts <= target + half:  # decode again from that keyframe
+                    self._container.seek(position, stream=stream, backward=True)
+                    return stream
+                back = back * 4 if back else second
         self._container.close()
         self._container = av.open(self.info.path)
-        stream = self._container.streams.video[0]
-        stream.thread_type = 'AUTO'
-        self._iter = self._container.decode(stream)
-        for _ in range(self.info.range_start):
-            if next(self._iter, None) is None:
-                raise VideoIOError(f'{self.info.path}: fewer than '
-                                   f'{self.info.range_start} frames')
+        self._container.streams.video[0].thread_type = 'AUTO'
+        return None
+
+    def _decoded(self, stream):
+        """Decoded frames in order; packets FFmpeg cannot decode are skipped."""
+        for packet in self._container.demux(stream):
+            try:
+                frames = packet.decode()
+            except av.error.FFmpegError as exc:
+                self._damaged(f'damaged data after frame {self._next}: {exc}')
+                continue
+            yield from frames
+
+    def _indexed(self, stream, skip=0):
+        """One frame per source frame, in order: lost frames repeat the previous one.
+        Within a range, frames before its first (decoded from the keyframe before it)
+        are left out by their timestamps, or by counting ``skip`` frames."""
+        index, last, n = 0, None, self.info.num_frames
+        decoded = self._decoded(stream)
+        if skip:
+            decoded = itertools.islice(decoded, skip, None)
+        first = self.info.pts[0] if self.info.range_start and not skip else None
+        for frame in decoded:
+            if first is not None and frame.pts is not None and frame.pts < first:
+                continue
+            i = self._index_of.get(frame.pts, index) if self._index_of else index
+            if i < index:  # a timestamp already given: not a new frame
+                continue
+            while index < min(i, n):
+                self._conceal(index)
+                yield last if last is not None else frame
+                index += 1
+            yield frame
+            last, index = frame, index + 1
+        while last is not None and index < n:
+            self._conceal(index)
+            yield last
+            index += 1
+
+    def _damaged(self, what):
+        if self.strict:
+            raise VideoIOError(f'{self.info.path}: {what} (--strict)')
+
+    def _conceal(self, index):
+        self._damaged(f'frame {index} cannot be decoded')
+        self.concealed.append(index)
 
     def _decode_next(self):
         if self._iter is None:
             self._restart()
-        if self._pending is not None:
-            frame, self._pending = self._pending, None
-        else:
-            try:
-                frame = next(self._iter)
-            except StopIteration:
-                raise VideoIOError(f'{self.info.path}: decoded only {self._next} of '
-                                   f'{self.info.num_frames} frames') from None
+        try:
+            frame = next(self._iter)
+        except StopIteration:
+            raise VideoIOError(f'{self.info.path}: decoded only {self._next} of '
+                               f'{self.info.num_frames} frames') from None
         self._next += 1
         return frame
 
     def _to_rgb(self, frame):
+        if (frame.width, frame.height) != (self.info.width, self.info.height):
+            at = f'frame {self._next - 1}' if self._next else 'a frame'
+            raise VideoIOError(
+                f'{self.info.path}: {at} is {frame.width}x{frame.height}, the stream '
+                f'starts at {self.info.width}x{self.info.height}; the size changes '
+                'mid-stream: cut the clip at the change and restore each part')
         colour = self.info.colour
         return frame.to_ndarray(format=self._rgb,
                                 src_colorspace=sws_matrix(colour, self.info.height),
@@ -137,6 +190,13 @@ class FrameSource:
         if self.info.is_folder:
             return [self._read_image(i) for i in picks]
         frames = []
+        try:
+            return self._sample_video(picks, max_gap, frames)
+        except av.error.FFmpegError as exc:  # damage near a sampled frame: skip it
+            self._damaged(f'damaged data while sampling frames: {exc}')
+            return frames
+
+    def _sample_video(self, picks, max_gap, frames):
         with av.open(self.info.path) as container:
             stream = container.streams.video[0]
             step = 1 / (float(stream.time_base) * self.info.fps)  # pts per frame

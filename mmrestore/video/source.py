@@ -55,6 +55,8 @@ class SourceInfo:
         source_frames (int): frames of the whole source when a range is selected, else 0.
         pts_shift (int): subtracted from ``pts`` when writing: a range starts where
             the source does.
+        stream_timed (bool): ``pts`` are the stream's own (False: made from the rate,
+            for streams without timestamps or whose clock restarts; image sequences).
     """
     path: str
     num_frames: int
@@ -69,6 +71,7 @@ class SourceInfo:
     audio_streams: int = 0
     frame_names: list = field(default_factory=list)
     other_streams: int = 0
+    stream_timed: bool = True
     frame_numbers: list = field(default_factory=list)
     pattern: str = None
     timecode: str = None
@@ -151,10 +154,12 @@ def probe_source(path, folder_fps=None):
             raise VideoIOError(f'input has no video frames: {path}')
         fps = stream.average_rate or stream.guessed_rate or Fraction(25)
         time_base = stream.time_base or Fraction(1, 90000)
-        if any(p is None for p in pts):  # e.g. raw elementary streams: time from rate
-            step = 1 / (fps * time_base)
+        stream_timed = None not in pts and len(set(pts)) == len(pts)
+        if stream_timed:
+            pts.sort()
+        else:  # raw elementary streams, or a clock that restarts (joined
+            step = 1 / (fps * time_base)  # MPEG-TS files): time from the frame rate
             pts = [round(i * step) for i in range(len(pts))]
-        pts.sort()
         fmt = av.VideoFormat(ctx.format.name) if ctx.format else None
         if fmt is None or not ctx.width:
             raise VideoIOError(f'cannot read the video format of {path}')
@@ -164,10 +169,35 @@ def probe_source(path, folder_fps=None):
         timecode, tc_tracks = _container_timecode(container, stream)
         others = sum(s.type not in ('video', 'audio') for s in container.streams)
         others += len(container.streams.video) - 1 - tc_tracks
+        if container.format.name in _SPLICED_FORMATS:
+            _refuse_size_change(path, (ctx.width, ctx.height))
         return SourceInfo(path, len(pts), ctx.width, ctx.height, depth, Fraction(fps),
                           Fraction(time_base), pts, fmt.name, colour,
                           len(container.streams.audio), other_streams=others,
-                          timecode=timecode)
+                          stream_timed=stream_timed, timecode=timecode)
+
+
+# Formats made by splicing streams (broadcast, camera files joined as bytes), where the
+# frame size may change mid-stream; it can only change at a keyframe.
+_SPLICED_FORMATS = ('mpegts', 'mpeg', 'h264', 'hevc', 'mpegvideo')
+
+
+def _refuse_size_change(path, size):
+    """Decode the keyframes only (fast) and refuse a stream whose size changes."""
+    with av.open(path) as container:
+        stream = container.streams.video[0]
+        stream.codec_context.skip_frame = 'NONKEY'
+        try:
+            for frame in container.decode(stream):
+                if (frame.width, frame.height) != size:
+                    at = (f' at {float(frame.pts * stream.time_base):.2f} s'
+                          if frame.pts is not None else '')
+                    raise VideoIOError(
+                        f'{path}: the frame size changes mid-stream from {size[0]}x{size[1]} '
+                        f'to {frame.width}x{frame.height}{at}; cut the clip at the change '
+                        'and restore each part')
+        except av.error.FFmpegError:  # damage: decoding conceals it later
+            pass
 
 
 def _container_timecode(container, video):
