@@ -8,8 +8,21 @@ PY := $(VENV)/bin/python
 # wheelhouse/ so a second `make setup` never rebuilds it.
 WHEELHOUSE ?= $(wildcard ../shared/wheels)
 LOCAL_WHEELS := wheelhouse
-STAMP := $(VENV)/.mmrestore-setup
 REQS := requirements/runtime.txt requirements/tests.txt requirements/build.txt setup.py
+# CPU_ONLY=1: the same pins without the packages of requirements/cpu-only-omit.list (declared by
+# mmagic / torch, unused on the CPU; README "What the dependencies cost"). A CPU-only .venv stays
+# CPU-only for later `make test` / `make demo`; `make clean-venv` returns to the default set-up.
+CPU_ONLY ?= $(if $(wildcard $(VENV)/.mmrestore-setup-cpu-only),1)
+ifneq ($(strip $(CPU_ONLY)),1)
+STAMP := $(VENV)/.mmrestore-setup
+INSTALL_STACK = $(PY) -m pip install -q "$$whl" -r requirements/runtime.txt -r requirements/tests.txt
+PIP_CHECK = $(PY) -m pip check
+else
+STAMP := $(VENV)/.mmrestore-setup-cpu-only
+REQS += requirements/cpu-only-omit.list tools/setup_cpu_only.sh
+INSTALL_STACK = tools/setup_cpu_only.sh install $(PY) "$$whl"
+PIP_CHECK = tools/setup_cpu_only.sh check $(PY)
+endif
 PYTEST_ARGS ?=
 
 .PHONY: setup test test-all demo bench clean-venv help
@@ -18,6 +31,7 @@ help:
 	@echo "make demo   restore a short clip with the default model (creates .venv on first use)"
 	@echo "make test   run the test suite (creates .venv on first use)"
 	@echo "make setup  only create .venv with the pinned stack"
+	@echo "make setup CPU_ONLY=1  a lighter .venv for CPU-only machines (same pins; see README)"
 	@echo "make bench  run the benchmarks in benchmarks/"
 
 setup: $(STAMP)
@@ -33,10 +47,11 @@ $(STAMP): $(REQS)
 	  whl=$$(ls $(LOCAL_WHEELS)/mmcv-2.1.0-*.whl | head -n1); \
 	fi; \
 	echo "setup: using $$whl"; \
-	$(PY) -m pip install -q "$$whl" -r requirements/runtime.txt -r requirements/tests.txt
+	$(INSTALL_STACK)
 	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
-	$(PY) -m pip check
+	$(PIP_CHECK)
 	$(PY) -c "import mmrestore.registry, mmcv.ops, mmrestore; print('setup: mmrestore', mmrestore.__version__, 'ready')"
+	@rm -f $(VENV)/.mmrestore-setup $(VENV)/.mmrestore-setup-cpu-only
 	@touch $@
 
 test: setup
