@@ -3,6 +3,10 @@
 Examples:
   python tools/restore_video.py rush.mov rush_restored.mov --checkpoint final.pth
   python tools/restore_video.py frames/ restored/ --config my_model.py --checkpoint x.pth
+  python tools/restore_video.py scan/shot_%05d.dpx out/shot_%05d.dpx --start 1010 --end 1050
+  python tools/restore_video.py rush.mov pr.mov --codec prores_ks --encoder-opt profile=4444
+  python tools/restore_video.py rush.mov dnx.mov --codec dnxhd --encoder-opt profile=dnxhr_hqx
+  python tools/restore_video.py rush.mov out.mov --preview 6   # one before/after picture
   python tools/restore_video.py in.mp4 out.mp4 --downscale 4 --checkpoint rbvsr.pth \\
       --config mmagic::real_basicvsr/realbasicvsr_c64b20-1x30x8_8xb1-lr5e-5-150k_reds.py
   torchrun --nproc-per-node 2 tools/restore_video.py in.mp4 out.mp4 --checkpoint x.pth
@@ -26,11 +30,13 @@ def parse_args(argv=None):
     p = OneLineParser(
         prog='restore_video.py', description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('input', metavar='INPUT', help='video file (anything FFmpeg reads) or '
-                   'folder of png/jpg/tif frames (natural sort order)')
+    p.add_argument('input', metavar='INPUT', help='video file (anything FFmpeg reads), '
+                   'image sequence pattern (shot_%%05d.dpx, shot_####.exr) or folder of '
+                   'png/jpg/tif/dpx/exr frames (natural sort order)')
     p.add_argument('output', metavar='OUTPUT', help='video file (container from the '
-                   'extension: .mp4 .mov .mkv ...) or folder (PNG frames, 16-bit when the '
-                   'source has more than 8 bits)')
+                   'extension: .mp4 .mov .mkv ...), image sequence pattern '
+                   '(out/shot_%%05d.dpx: png/tif/dpx/exr, numbered as the input) or folder '
+                   '(frames as --image-format, the source\'s bit depth)')
     p.add_argument('--config', help='model config: an MMagic training config (its '
                    'model.generator is used), a generator config, or mmagic::path/to.py '
                    '(default: the shipped default model, mmrestore/model_zoo/default_lite.py)')
@@ -56,11 +62,32 @@ def parse_args(argv=None):
     p.add_argument('--crf', type=int, help='constant rate factor (default: 16, visually '
                    'lossless)')
     p.add_argument('--preset', help='x264/x265 preset (default: medium)')
+    p.add_argument('--pix-fmt', metavar='FMT', help='FFmpeg pixel format of the output, '
+                   'one the encoder takes (e.g. yuv422p10le, yuv444p10le; gbrp10le/rgb48le '
+                   'for DPX; default: the source\'s bit depth)')
+    p.add_argument('--encoder-opt', action='append', default=[], metavar='KEY=VALUE',
+                   help='FFmpeg encoder option, repeatable: profile=4444 (prores_ks: '
+                   'proxy lt standard hq 4444 4444xq), profile=dnxhr_hq (dnxhd: dnxhr_lb '
+                   'dnxhr_sq dnxhr_hq dnxhr_hqx dnxhr_444), compression=zip16 (exr), '
+                   'compression_algo=deflate (tiff), tune=grain (libx264) ...')
+    p.add_argument('--image-format', choices=['png', 'tiff', 'dpx', 'exr'],
+                   help='frame files of a folder OUTPUT (default: png)')
+    p.add_argument('--start', metavar='FRAME', help='first frame to restore: a frame number '
+                   '(a sequence\'s file number, a video\'s frame index from 0) or a '
+                   'timecode HH:MM:SS:FF (default: the first)')
+    p.add_argument('--end', metavar='FRAME', help='last frame to restore, included (frame '
+                   'number or timecode; default: the last)')
+    p.add_argument('--preview', type=int, default=0, metavar='N',
+                   help='restore only N frames spread over the clip (or range) into one '
+                   'before/after picture (PNG next to OUTPUT) and stop; OUTPUT is not '
+                   'written')
+    p.add_argument('--preview-out', metavar='PATH', help='where --preview writes its '
+                   'picture (default: OUTPUT name + .preview.png)')
     p.add_argument('--downscale', type=int, default=1, metavar='S',
                    help='resize the input by 1/S before the model: for xS super-resolution '
                    'baselines (BasicVSR, RealBasicVSR: 4), output keeps the input size')
-    p.add_argument('--fps', type=float, help='frame rate of a frame-folder INPUT '
-                   '(default: 25)')
+    p.add_argument('--fps', type=float, help='frame rate of a frame-folder or sequence '
+                   'INPUT (default: the DPX/EXR header\'s, else 25)')
     p.add_argument('--strength', type=float, default=1., metavar='S',
                    help='denoising strength of a noise-aware model (the default model): '
                    '0 = input unchanged, 1 = default, above 1 = stronger (monotonic)')
@@ -79,6 +106,27 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
+def encoder_options(items):
+    """``--encoder-opt KEY=VALUE`` items -> dict (the last value of a key wins)."""
+    from mmrestore.errors import RestoreError
+    options = {}
+    for item in items:
+        key, sep, value = item.partition('=')
+        if not sep or not key.strip() or not value.strip():
+            raise RestoreError(f'--encoder-opt {item!r}: expected KEY=VALUE, e.g. '
+                               'profile=4444')
+        options[key.strip()] = value.strip()
+    return options or None
+
+
+def frame_arg(value):
+    """--start/--end: a frame number as int, a timecode as it is."""
+    if value is None:
+        return None
+    value = value.strip()
+    return int(value) if value.lstrip('-').isdigit() else value
+
+
 def cfg_options(items):
     from mmrestore.errors import RestoreError
     bad = [item for item in items if '=' not in item or item.startswith('=')]
@@ -95,13 +143,15 @@ def main(argv=None):
     """Run the CLI; callable in-process (logger and warning filters are restored)."""
     args = parse_args(argv)
     log = logging.getLogger('mmrestore.restore')
-    saved = log.handlers[:], log.propagate, log.level
+    video_log = logging.getLogger('mmrestore.video')  # e.g. float frames clipped
+    saved = [(lg, lg.handlers[:], lg.propagate, lg.level) for lg in (log, video_log)]
     with warnings.catch_warnings():
         try:
             return _run(args, log)
         finally:
-            log.handlers[:], log.propagate = saved[0], saved[1]
-            log.setLevel(saved[2])
+            for lg, handlers, propagate, level in saved:
+                lg.handlers[:], lg.propagate = handlers, propagate
+                lg.setLevel(level)
 
 
 def _run(args, log):
@@ -118,6 +168,10 @@ def _run(args, log):
     log.addHandler(out)
     log.setLevel(logging.INFO if rank == 0 else logging.WARNING)
     log.propagate = False
+    video_log = logging.getLogger('mmrestore.video')
+    video_log.handlers[:] = [handler]
+    video_log.setLevel(logging.WARNING)
+    video_log.propagate = False
     return run_main('restore_video', _restore, args, quiet=rank != 0,
                     interrupted='run the same command again to resume')
 
@@ -135,25 +189,35 @@ def _restore(args):
         overlap=args.overlap, dtype=args.dtype, codec=args.codec, crf=args.crf,
         preset=args.preset, downscale=args.downscale, fps=args.fps,
         overwrite=args.overwrite, keep_work=args.keep_work, compile=args.compile,
-        strength=args.strength, strict=args.strict)
+        strength=args.strength, strict=args.strict, start=frame_arg(args.start),
+        end=frame_arg(args.end), pix_fmt=args.pix_fmt,
+        encoder_options=encoder_options(args.encoder_opt), image_format=args.image_format,
+        preview=args.preview, preview_out=args.preview_out)
     progress = {'auto': None, 'bar': True, 'log': False}[args.progress]
     if args.report:
         check_report_path(args.report)
     try:
         preflight(args.input, args.output, settings)  # mistakes answered before torch loads
-        # one run per OUTPUT, said before torch loads too (rank 0 holds it for torchrun)
-        from mmrestore.apis.output_safety import OutputLock
-        with (OutputLock(args.output) if int(os.environ.get('RANK', 0)) == 0
-              else contextlib.nullcontext()):
-            from mmrestore.apis.restorer import restore_video
-            summary = restore_video(args.input, args.output, settings, progress=progress)
+        if settings.preview:
+            from mmrestore.apis.preview import render_preview
+            summary = dict(status='preview', **render_preview(
+                args.input, args.output, settings, progress=progress))
+        else:
+            # one run per OUTPUT, said before torch loads too (rank 0 holds it for torchrun)
+            from mmrestore.apis.output_safety import OutputLock
+            with (OutputLock(args.output) if int(os.environ.get('RANK', 0)) == 0
+                  else contextlib.nullcontext()):
+                from mmrestore.apis.restorer import restore_video
+                summary = restore_video(args.input, args.output, settings,
+                                        progress=progress)
+            summary = None if summary is None else dict(status='done', **summary)
     except MMRestoreError as exc:
         if args.report:
             write_report(args.report, dict(status='error', error=first_line(exc),
                                            input=args.input, output=args.output))
         raise
     if args.report and summary is not None:
-        write_report(args.report, dict(status='done', **summary))
+        write_report(args.report, summary)
 
 
 if __name__ == '__main__':

@@ -10,6 +10,7 @@ _NAMES = {
     'load_generator': 'model_loader', 'Progress': 'progress',
     'RestoreSettings': 'settings', 'preflight': 'settings', 'VideoRestorer': 'restorer',
     'restore_video': 'restorer', 'SequenceRunner': 'sequence_runner',
+    'render_preview': 'preview',
 }
 __all__ = ['ModelLoadError', 'RestoreError', *_NAMES]
 

@@ -35,8 +35,8 @@ import torch
 
 from mmrestore.errors import MMRestoreError, RestoreError, VideoIOError
 from mmrestore.video import (BackgroundWorker, FramePrefetcher, FrameSource, SegmentWriter,
-                             dropped_properties, encode_image, join_segments,
-                             probe_source)
+                             dropped_properties, encode_frame, join_segments,
+                             output_frame_names, probe_source)
 from .denoise_control import (SAMPLE_FRAMES, configure_denoising, describe_noise,
                               is_noise_aware)
 from .model_loader import describe_device, load_generator
@@ -95,7 +95,7 @@ def work_key(input_path, info, s, kind, encoder):
         st = os.stat(path)
         return [osp.abspath(path), st.st_size, st.st_mtime_ns]
 
-    stat = os.stat(input_path)
+    stat = os.stat(input_path if osp.exists(input_path) else info.path)  # a pattern: its folder
     config = s.config
     if config and osp.isfile(config):
         with open(config, 'rb') as f:
@@ -110,6 +110,8 @@ def work_key(input_path, info, s, kind, encoder):
         key['compile'] = True
     if s.strength != 1:
         key['strength'] = s.strength
+    if info.is_range:
+        key['range'] = [info.range_start, info.num_frames]
     blob = json.dumps(key, sort_keys=True, default=str).encode()
     return hashlib.sha1(blob).hexdigest()[:12]
 
@@ -231,7 +233,8 @@ class VideoRestorer:
         done = sum(self.is_done(i) for i in range(len(self.segments)))
         out = (f'video {self.output} ({self.encoder.describe()}'
                f'{", audio copied" if info.audio_streams else ""})' if self.kind == 'video'
-               else f'folder {self.output} ({"16" if info.bit_depth > 8 else "8"}-bit PNG)')
+               else f'{"frames" if self.encoder.pattern else "folder"} {self.output} '
+               f'({self.encoder.describe()})')
         lines = [
             f'input : {info.describe()}',
             f'model : {self.model_info["message"]}',
@@ -275,11 +278,14 @@ class VideoRestorer:
             ``warnings`` (every warning logged during the run).
         """
         collector = _WarningCollector()
-        logger.addHandler(collector)
+        loggers = (logger, logging.getLogger('mmrestore.video'))  # e.g. float clipping
+        for log in loggers:
+            log.addHandler(collector)
         try:
             summary = self._run_locked()
         finally:
-            logger.removeHandler(collector)
+            for log in loggers:
+                log.removeHandler(collector)
         if summary is not None:
             summary['warnings'] = collector.messages
         return summary
@@ -400,7 +406,10 @@ class VideoRestorer:
                             frames=self.info.num_frames, width=self.info.width,
                             height=self.info.height, fps=str(self.info.fps),
                             bit_depth=self.info.bit_depth, pix_fmt=self.info.pix_fmt,
-                            audio_streams=self.info.audio_streams),
+                            audio_streams=self.info.audio_streams,
+                            timecode=self.info.timecode,
+                            first_frame=self.info.numbers[0],
+                            last_frame=self.info.numbers[-1]),
                 settings=asdict(self.s), model=dict(self.model_info),
                 noise=self.noise, encoder=asdict(self.encoder) if self.encoder else None,
                 device=str(self.device), frames=self.info.num_frames, restored=restored,
@@ -441,10 +450,10 @@ class VideoRestorer:
                 self._parts.discard(part)
         else:
             os.makedirs(part)
-            names = iter(osp.join(part, f'{j:08d}.png') for j in range(a, b))
+            names = iter(osp.join(part, f'{j:08d}{self.encoder.ext}') for j in range(a, b))
 
             def write(rgb):  # encoded in memory: a write error is an OSError, no libpng
-                write_file(next(names), encode_image(rgb, '.png'), sync=True)
+                write_file(next(names), encode_frame(rgb, self.encoder), sync=True)
                 self._part_frames += 1
 
             def finish():
@@ -483,18 +492,30 @@ class VideoRestorer:
         _remove(tmp)
         self._parts.add(tmp)
         segs = [self.segment_path(i) for i in range(len(self.segments))]
+        pattern = self.kind != 'video' and self.encoder.pattern
         if self.kind == 'video':
             self._check_join_space(segs)
-            join_segments(segs, tmp, self.info)
+            join_segments(segs, tmp, self.info, encoder=self.encoder)
             fsync_path(tmp)
         else:
-            os.makedirs(tmp)
+            # a pattern OUTPUT shares its folder with other files: its frames are moved
+            # in one by one; a folder OUTPUT is filled here and renamed into place
+            target = osp.dirname(self.output) if pattern else tmp
+            os.makedirs(target, exist_ok=True)
             names = self._frame_names()
+            ext = self.encoder.ext
             for seg, (a, b) in zip(segs, self.segments):
                 for j in range(a, b):
-                    _link(osp.join(seg, f'{j:08d}.png'), osp.join(tmp, names[j]))
-            write_marker(tmp, names, self.input)
-        self._replace_output(tmp)
+                    # a pattern OUTPUT: each frame is linked beside the other files (a
+                    # rerun after a kill links the rest); a folder: filled, then renamed
+                    dst = osp.join(target, names[j])
+                    if pattern and osp.lexists(dst):
+                        os.remove(dst)
+                    _link(osp.join(seg, f'{j:08d}{ext}'), dst)
+            if not pattern:
+                write_marker(tmp, names, self.input)
+        if not pattern:
+            self._replace_output(tmp)
         self._parts.discard(tmp)
         if not self.s.keep_work:
             shutil.rmtree(self.work_dir, ignore_errors=True)
@@ -621,13 +642,8 @@ class VideoRestorer:
         return write_error(exc, path, need, free_space(where), self._kept(), where)
 
     def _frame_names(self):
-        """Output PNG names: the input frames' names for a folder, else 00000000.png."""
-        if self.info.is_folder:
-            names = [osp.splitext(n)[0] + '.png' for n in self.info.frame_names]
-            if len(set(names)) == len(names):
-                return names
-        width = max(8, len(str(self.info.num_frames)))
-        return [f'{i:0{width}d}.png' for i in range(self.info.num_frames)]
+        """Output file names (see :func:`~mmrestore.video.output_frame_names`)."""
+        return output_frame_names(self.info, self.encoder)
 
 
 class _WarningCollector(logging.Handler):

@@ -4,12 +4,16 @@ encoder. Light (no torch, no mmagic), so a command line answers a mistake at onc
 import math
 import os
 import os.path as osp
+import re
 import tempfile
 from dataclasses import dataclass
 
+import numpy as np
+
 from mmrestore.errors import RestoreError
-from mmrestore.video import (IMAGE_EXTS, check_output, choose_encoder, is_video_path,
-                             probe_source)
+from mmrestore.video import (IMAGE_EXTS, check_output, choose_encoder, choose_image_settings,
+                             image_output, is_pattern, is_video_path, output_frame_names,
+                             probe_source, select_range, write_frame)
 
 from .output_safety import foreign_files
 
@@ -45,6 +49,17 @@ class RestoreSettings:
         strength (float): denoising strength of a noise-aware model (the default
             model): 0 = the input unchanged, 1 = as trained, above 1 = stronger; the
             output changes monotonically with it. Default: 1.
+        start (int | str, optional): first frame to restore: a frame number (a
+            sequence's file number, a video's frame index from 0) or a timecode
+            ``HH:MM:SS:FF``. Default: the first.
+        end (int | str, optional): last frame to restore, included. Default: the last.
+        pix_fmt (str, optional): FFmpeg pixel format of the output (``--pix-fmt``).
+        encoder_options (dict, optional): FFmpeg encoder options (``--encoder-opt``).
+        image_format (str, optional): 'png', 'tiff', 'dpx' or 'exr' for a folder OUTPUT
+            (a pattern OUTPUT takes its extension). Default: png.
+        preview (int): restore this many frames spread over the clip into one
+            before/after picture instead of rendering OUTPUT (0: render). Default: 0.
+        preview_out (str, optional): the preview picture. Default: next to OUTPUT.
         strict (bool): abort on damaged input instead of concealing the frames that
             cannot be decoded (see ``FrameSource``). Default: False.
     """
@@ -67,16 +82,27 @@ class RestoreSettings:
     reuse: bool = True
     compile: bool = False
     strength: float = 1.
+    start: object = None
+    end: object = None
+    pix_fmt: str = None
+    encoder_options: dict = None
+    image_format: str = None
+    preview: int = 0
+    preview_out: str = None
     strict: bool = False
 
 
 def output_kind(output):
-    """'video' or 'folder' for an OUTPUT path, or raise."""
+    """'video' or 'folder' (a folder or an image-sequence pattern) for an OUTPUT path,
+    or raise."""
     if is_video_path(output, output=True):
         return 'video'
     ext = osp.splitext(output.rstrip('/'))[1].lower()
     if ext in IMAGE_EXTS:
-        raise RestoreError(f'OUTPUT {output} names an image; give a folder for frames')
+        if is_pattern(output):
+            return 'folder'
+        raise RestoreError(f'OUTPUT {output} names one image; give a pattern '
+                           f'(shot_%05d{ext}) or a folder for the frames')
     if ext and not osp.isdir(output):
         raise RestoreError(f'OUTPUT {output}: unknown video container {ext!r}')
     return 'folder'
@@ -85,8 +111,9 @@ def output_kind(output):
 def check_paths(input_path, output, kind, overwrite):
     """Refuse OUTPUT == INPUT, an OUTPUT folder holding the INPUT, an existing OUTPUT
     without overwrite, a folder --overwrite would delete that is not a previous output
-    of this tool, unwritable folders."""
-    if not osp.exists(input_path):
+    of this tool, unwritable folders. (A pattern OUTPUT's files are checked by
+    :func:`check_frame_names`.)"""
+    if not osp.exists(input_path) and not is_pattern(input_path):
         raise RestoreError(f'input not found: {input_path}')
     out = osp.abspath(output)
     if osp.realpath(out) == osp.realpath(input_path) or (
@@ -105,7 +132,7 @@ def check_paths(input_path, output, kind, overwrite):
     except OSError as exc:
         raise RestoreError(f'output folder is not writable: {parent} ({exc.strerror})'
                            ) from None
-    if osp.exists(out):
+    if osp.exists(out) and not is_pattern(out):
         if kind == 'video' and osp.isdir(out):
             raise RestoreError(f'OUTPUT {output} is a folder, not a video file')
         if kind == 'folder' and not osp.isdir(out):
@@ -138,6 +165,10 @@ def check_numbers(s):
         raise RestoreError(f'--fps {s.fps}: need a finite number > 0')
     if not (s.strength >= 0 and math.isfinite(s.strength)):
         raise RestoreError(f'--strength {s.strength}: need a finite number >= 0')
+    if s.preview < 0:
+        raise RestoreError(f'--preview {s.preview}: need a number of frames >= 1')
+    if s.preview_out and not s.preview:
+        raise RestoreError('--preview-out needs --preview N')
 
 
 def check_settings(s, info, kind):
@@ -145,25 +176,90 @@ def check_settings(s, info, kind):
     check_numbers(s)
     if kind == 'folder' and (s.codec or s.crf is not None or s.preset):
         raise RestoreError('--codec/--crf/--preset apply to a video OUTPUT, not a folder')
+    if kind == 'video' and s.image_format:
+        raise RestoreError('--image-format applies to a folder OUTPUT; a video OUTPUT '
+                           'takes --codec')
     if s.fps is not None and not info.is_folder:
         raise RestoreError('--fps applies to a frame-folder INPUT; a video keeps its rate')
     if min(info.width, info.height) < s.downscale:
         raise RestoreError(f'--downscale {s.downscale} is larger than the frames')
 
 
+def check_frame_names(info, out, settings, overwrite):
+    """An image-sequence OUTPUT must not replace INPUT frames, nor existing files
+    without ``overwrite`` (a pattern OUTPUT writes into a folder that may hold others)."""
+    names = output_frame_names(info, settings)
+    if len(set(names)) != len(names):
+        raise RestoreError(f'OUTPUT {out}: frame numbers repeat in its names')
+    folder = osp.dirname(out) if settings.pattern else out
+    inputs = {osp.realpath(osp.join(info.path, n)) for n in info.frame_names}
+    clash = [n for n in names if osp.realpath(osp.join(folder, n)) in inputs]
+    if clash:
+        raise RestoreError(f'OUTPUT would replace INPUT frames ({clash[0]}); write the '
+                           'result elsewhere')
+    if settings.pattern and not overwrite:
+        there = [n for n in names if osp.lexists(osp.join(folder, n))]
+        if there:
+            more = f' and {len(there) - 1} more' if len(there) > 1 else ''
+            raise RestoreError(f'OUTPUT exists: {osp.join(folder, there[0])}{more} (use '
+                               '--overwrite to replace them)')
+
+
+def check_image_output(info, out, settings):
+    """Write one black frame as the OUTPUT's files will be (format, pixel format,
+    encoder options) beside it, so what cannot be written fails now; nothing stays."""
+    folder = osp.dirname(out)
+    trial = osp.join(folder, f'.restore-trial-{os.getpid()}{settings.ext}')
+    try:
+        write_frame(trial, np.zeros((info.height, info.width, 3), info.dtype), settings)
+    finally:
+        if osp.exists(trial):
+            os.remove(trial)
+
+
+def preview_path(output, s):
+    """Where ``--preview`` writes its picture: ``--preview-out``, else next to OUTPUT
+    (``out.preview.png`` for ``out.mov``, ``out/`` or ``out/shot_%05d.dpx``)."""
+    if s.preview_out:
+        path = osp.abspath(s.preview_out)
+        if osp.splitext(path)[1].lower() not in ('.png', '.jpg', '.jpeg', '.tif', '.tiff'):
+            raise RestoreError(f'--preview-out {s.preview_out}: give a .png, .jpg or .tif '
+                               'file')
+        if not osp.isdir(osp.dirname(path)):
+            raise RestoreError(f'--preview-out: folder does not exist: '
+                               f'{osp.dirname(path)}')
+        return path
+    out = osp.abspath(output.rstrip('/') if len(output) > 1 else output)
+    if is_pattern(out):
+        stem = re.sub(r'%(0\d+)?d|#+', '', osp.splitext(osp.basename(out))[0])
+        stem = stem.strip('_.- ') or 'frames'
+        return osp.join(osp.dirname(out), f'{stem}.preview.png')
+    root = osp.splitext(out)[0] if is_video_path(out, output=True) else out
+    return f'{root}.preview.png'
+
+
 def preflight(input_path, output, s):
     """Everything about a restoration that can be checked without the model.
 
     Returns:
-        tuple: (kind, absolute OUTPUT, SourceInfo, EncoderSettings or None).
+        tuple: (kind, absolute OUTPUT, SourceInfo (of the ``start``-``end`` range),
+        EncoderSettings for a video OUTPUT or ImageSettings for frames).
     """
     check_numbers(s)
     kind = output_kind(output)
-    out = check_paths(input_path, output, kind, s.overwrite)
-    info = probe_source(input_path, folder_fps=s.fps or 25)
+    out = check_paths(input_path, output, kind, s.overwrite or bool(s.preview))
+    info = probe_source(input_path, folder_fps=s.fps)
+    info = select_range(info, s.start, s.end)
     check_settings(s, info, kind)
-    encoder = None
     if kind == 'video':
-        encoder = choose_encoder(info, s.codec, s.crf, s.preset, out)
+        encoder = choose_encoder(info, s.codec, s.crf, s.preset, out, s.pix_fmt,
+                                 s.encoder_options)
         check_output(info, encoder, out)
+    else:
+        fmt, pattern = image_output(out, s.image_format)
+        encoder = choose_image_settings(info, fmt, s.pix_fmt, s.encoder_options, pattern)
+        check_frame_names(info, out, encoder, s.overwrite or bool(s.preview))
+        check_image_output(info, out, encoder)
+    if s.preview:
+        preview_path(output, s)
     return kind, out, info, encoder

@@ -4,9 +4,10 @@ nothing is lost without a word."""
 import os.path as osp
 
 import av
-import cv2
 
 from mmrestore.errors import VideoIOError
+
+from .images import has_alpha
 
 
 def dropped_properties(info):
@@ -16,9 +17,8 @@ def dropped_properties(info):
         info (SourceInfo): the probed input.
     """
     if info.is_folder:
-        first = cv2.imread(osp.join(info.path, info.frame_names[0]), cv2.IMREAD_UNCHANGED)
-        channels = 1 if first is None or first.ndim == 2 else first.shape[2]
-        return ['alpha channel (frames are restored as RGB)'] if channels in (2, 4) else []
+        path = osp.join(info.path, info.frame_names[0])
+        return ['alpha channel (frames are restored as RGB)'] if has_alpha(path) else []
     dropped = []
     try:
         with av.open(info.path) as container:

@@ -2,8 +2,13 @@
 import os.path as osp
 import re
 
-# Frame files read in folders and patterns, and written as image sequences.
-IMAGE_EXTS = ('.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp')
+# Frame files read in folders and patterns (PNG, JPEG, TIFF, BMP through OpenCV; DPX and
+# OpenEXR through FFmpeg).
+IMAGE_EXTS = ('.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp', '.dpx', '.exr')
+# Image sequences written (--image-format NAME -> file extension); lossless only.
+OUTPUT_IMAGE_FORMATS = {'png': '.png', 'tiff': '.tif', 'dpx': '.dpx', 'exr': '.exr'}
+IMAGE_FORMAT_OF_EXT = {'.png': 'png', '.tif': 'tiff', '.tiff': 'tiff', '.dpx': 'dpx',
+                       '.exr': 'exr'}
 # Video files recognised by name (e.g. the clips in a dataset folder); the first ones are
 # also the containers an OUTPUT may name (the extension picks the muxer). MXF is read,
 # not written: its operational patterns constrain codec, size and rate.

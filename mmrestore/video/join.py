@@ -1,39 +1,133 @@
 """Join restored segments into the output: stream copy, source timestamps and audio."""
 import os
 import os.path as osp
+from contextlib import contextmanager
 
 import av
+import av.logging
 import numpy as np
 
 from mmrestore.errors import VideoIOError
 
 
-def join_segments(segments, output, info, copy_audio=True):
+QUICKTIME_EXTS = ('.mp4', '.mov', '.m4v')
+
+
+class _NotTheSameEncoder(Exception):
+    """The re-created encoder's headers differ from the segments'."""
+
+
+def join_segments(segments, output, info, copy_audio=True, encoder=None):
     """Stream-copy segment files into ``output`` with the source's timestamps and audio.
 
     Video packets get the source frames' pts (same time base for MP4/MOV); audio packets
-    of the source are copied unchanged and interleaved by time.
+    of the source are copied unchanged and interleaved by time. For a frame range
+    (:func:`~mmrestore.video.source.select_range`) both are moved by ``info.pts_shift``
+    so the range starts where the source does, and the audio packets that start within
+    the range's frames are copied (the cut falls on audio packet borders, ~20 ms). The
+    source's timecode (that of the range's first frame) is set on the output.
 
     Args:
         segments (list[str]): segment files in order, from :class:`SegmentWriter`.
         output (str): the output file (muxer from its extension).
         info (SourceInfo): the source.
         copy_audio (bool): copy the source's audio streams. Default: True.
+        encoder (EncoderSettings, optional): the segments' encoder. With a timecode and
+            a QuickTime/MP4 OUTPUT it lets the muxer write a timecode track, which
+            needs the video's frame rate on the stream: PyAV 13 cannot set it on a
+            stream-copied one, so the stream is made by opening the same encoder
+            (never fed; it takes the segments' headers) and used only if its
+            parameter sets equal the segments'; else the timecode stays metadata.
 
     Returns:
         int: number of video frames written.
     """
     ext = osp.splitext(output)[1].lower()
+    if info.timecode and encoder is not None and ext in QUICKTIME_EXTS:
+        try:
+            return _join(segments, output, info, copy_audio, encoder)
+        except _NotTheSameEncoder:
+            if osp.exists(output):
+                os.remove(output)
+    return _join(segments, output, info, copy_audio, None)
+
+
+def _video_stream(out, segment, info, encoder):
+    """The output's video stream: a copy of the segment's, or (``encoder``) one of the
+    same encoder with the same headers, whose rate the muxer sees."""
+    if encoder is None:
+        return out.add_stream(template=segment)
+    from .writer import add_encoder_stream
+    stream = add_encoder_stream(out, encoder, info.fps, info.width, info.height,
+                                info.colour, max_b_frames=0)
+    try:
+        stream.codec_context.open()
+    except (av.error.FFmpegError, ValueError):
+        raise _NotTheSameEncoder from None
+    name, own = segment.codec_context.name, stream.codec_context.extradata
+    if own and _parameter_sets(own, name) != _parameter_sets(
+            segment.codec_context.extradata, name):
+        raise _NotTheSameEncoder
+    # the segments' own headers (avcC/hvcC: their packets are length-prefixed)
+    stream.codec_context.extradata = segment.codec_context.extradata
+    return stream
+
+
+def _parameter_sets(extradata, codec):
+    """The H.264/HEVC parameter sets (SPS/PPS, VPS/SPS/PPS) of codec headers, whether
+    Annex B (an encoder's) or avcC/hvcC (a demuxer's); other codecs' headers as they
+    are."""
+    data = bytes(extradata or b'')
+    if codec not in ('h264', 'hevc') or not data:
+        return data
+    if data.startswith((b'\0\0\1', b'\0\0\0\1')):
+        units = [u.strip(b'\0') for u in data.replace(b'\0\0\0\1', b'\0\0\1')
+                 .split(b'\0\0\1')]
+    else:
+        units, pos = [], 0
+        try:
+            if codec == 'h264':
+                count, pos = data[5] & 0x1f, 6
+                for kind in range(2):
+                    for _ in range(count):
+                        size = int.from_bytes(data[pos:pos + 2], 'big')
+                        units.append(data[pos + 2:pos + 2 + size])
+                        pos += 2 + size
+                    if kind == 0:
+                        count, pos = data[pos], pos + 1
+            else:
+                arrays, pos = data[22], 23
+                for _ in range(arrays):
+                    count, pos = int.from_bytes(data[pos + 1:pos + 3], 'big'), pos + 3
+                    for _ in range(count):
+                        size = int.from_bytes(data[pos:pos + 2], 'big')
+                        units.append(data[pos + 2:pos + 2 + size])
+                        pos += 2 + size
+        except IndexError:
+            return data
+    if codec == 'h264':
+        keep = [u for u in units if u and u[0] & 0x1f in (7, 8)]
+    else:
+        keep = [u for u in units if u and (u[0] >> 1) & 0x3f in (32, 33, 34)]
+    return frozenset(u.rstrip(b'\0') for u in keep)
+
+
+def _join(segments, output, info, copy_audio, encoder):
+    ext = osp.splitext(output)[1].lower()
     options = {}
     tb = info.time_base
-    if ext in ('.mp4', '.mov', '.m4v') and tb.numerator == 1:
+    if ext in QUICKTIME_EXTS and tb.numerator == 1:
         options['video_track_timescale'] = str(tb.denominator)
     fmt = {'.m4v': 'mp4'}.get(ext)
     first = av.open(segments[0])
     out = av.open(output, 'w', format=fmt, options=options)
+    if info.timecode:
+        out.metadata['timecode'] = info.timecode
     source = None
     try:
-        video = out.add_stream(template=first.streams.video[0])
+        video = _video_stream(out, first.streams.video[0], info, encoder)
+        if ext in QUICKTIME_EXTS:
+            _set_quicktime_tag(video, first.streams.video[0])
         audio_pairs = []
         if copy_audio and info.audio_streams:
             source = av.open(info.path)
@@ -52,7 +146,7 @@ def join_segments(segments, output, info, copy_audio=True):
                             continue
                         if index >= info.num_frames:
                             raise VideoIOError(f'segment {seg} has extra frames')
-                        packet.pts = packet.dts = info.pts[index]
+                        packet.pts = packet.dts = info.pts[index] - info.pts_shift
                         packet.duration = int(durations[index])
                         packet.time_base = tb
                         packet.stream = video
@@ -60,6 +154,9 @@ def join_segments(segments, output, info, copy_audio=True):
                         yield packet
 
         audio = (source.demux([s for s, _ in audio_pairs]) if audio_pairs else iter(()))
+        if info.is_range:
+            audio = _audio_in_range(audio, info.pts[0] * tb,
+                                    (info.pts[-1] + durations[-1]) * tb, info.pts_shift * tb)
         audio_map = {s.index: o for s, o in audio_pairs}
         count = 0
         pending_audio = _next_packet(audio)
@@ -85,6 +182,31 @@ def join_segments(segments, output, info, copy_audio=True):
     return count
 
 
+def _set_quicktime_tag(stream, segment):
+    """The sample entry editors' tools expect: the segment's ProRes fourcc (ap4h, apch
+    ...; the muxer would label every profile apch, 422 HQ) and hvc1 for HEVC (the
+    muxer's default hev1 is not played by QuickTime, Final Cut or Premiere on macOS)."""
+    name = segment.codec_context.name
+    if name == 'prores' and segment.codec_tag.strip('\x00'):
+        stream.codec_tag = segment.codec_tag
+    elif name == 'hevc':
+        stream.codec_tag = 'hvc1'
+
+
+def _audio_in_range(packets, start, stop, shift):
+    """Audio packets starting in ``[start, stop)`` (seconds), moved ``shift`` earlier."""
+    for packet in packets:
+        if not packet.size or packet.pts is None:
+            continue
+        t = packet.pts * packet.time_base
+        if start <= t < stop:
+            move = round(shift / packet.time_base)
+            packet.pts -= move
+            if packet.dts is not None:
+                packet.dts -= move
+            yield packet
+
+
 def _next_packet(packets):
     for packet in packets:
         if packet.size and packet.dts is not None:
@@ -94,6 +216,28 @@ def _next_packet(packets):
 
 def _time(packet):
     return packet.dts * packet.time_base
+
+
+@contextmanager
+def ffmpeg_log():
+    """FFmpeg's error messages while the block runs (a list of strings), so a refusal
+    can say why ('Input dimensions too small ...') rather than 'Invalid argument'."""
+    previous = av.logging.get_level()
+    av.logging.set_level(av.logging.ERROR)
+    messages, capture = [], av.logging.Capture()
+    captured = capture.__enter__()
+    try:
+        yield messages
+    finally:
+        capture.__exit__(None, None, None)
+        av.logging.set_level(previous)
+        messages.extend(text.strip() for level, _, text in captured
+                        if level <= av.logging.ERROR and text.strip())
+
+
+def _reason(exc, log):
+    text = str(exc).split('; last error log:')[0]
+    return f'{text} ({log[0].rstrip(":.")})' if log else text
 
 
 def check_output(info, encoder, output):
@@ -114,21 +258,29 @@ def check_output(info, encoder, output):
     what = f'{encoder.codec} {encoder.pix_fmt}'
     try:
         try:
-            writer = SegmentWriter(seg, trial, encoder)
-            for _ in range(trial.num_frames):
-                writer.write(frame)
-            writer.close()
+            with ffmpeg_log() as log:
+                writer = SegmentWriter(seg, trial, encoder)
+                for _ in range(trial.num_frames):
+                    writer.write(frame)
+                writer.close()
         except (av.error.FFmpegError, ValueError, TypeError) as exc:
-            raise VideoIOError(f'cannot encode {what} {info.width}x{info.height}: {exc} '
-                               '(choose another --codec)') from None
+            raise VideoIOError(f'cannot encode {what} {info.width}x{info.height}: '
+                               f'{_reason(exc, log)} (choose another --codec, --pix-fmt or '
+                               '--encoder-opt)') from None
+        unused = dict(writer.stream.codec_context.options or {})
+        if unused:
+            key = next(iter(unused))
+            raise VideoIOError(f'--encoder-opt {key}: {encoder.codec} has no such option')
         try:
-            join_segments([seg], out, trial, copy_audio=not info.is_folder)
+            with ffmpeg_log() as log:
+                join_segments([seg], out, trial, copy_audio=not info.is_folder,
+                              encoder=encoder)
         except (av.error.FFmpegError, ValueError, TypeError) as exc:
             what += f' in {ext or name}'
             if info.audio_streams:
                 what += ' with the source\'s audio'
-            raise VideoIOError(f'cannot write {what}: {exc} (choose another --codec or '
-                               'container)') from None
+            raise VideoIOError(f'cannot write {what}: {_reason(exc, log)} (choose another '
+                               '--codec or container)') from None
     finally:
         for path in (seg, out):
             if osp.exists(path):

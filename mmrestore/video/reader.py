@@ -3,6 +3,7 @@
 Video is converted to RGB with the source's colour matrix and range (see
 :mod:`.colour`); 8-bit sources give ``uint8``, deeper ones ``uint16`` frames.
 """
+import itertools
 import os.path as osp
 
 import av
@@ -74,8 +75,36 @@ class FrameSource:
         self._container = av.open(self.info.path)
         stream = self._container.streams.video[0]
         stream.thread_type = 'AUTO'
-        self._iter = self._indexed(stream)
         self._next = 0
+        skip = 0
+        if self.info.range_start and self._seek_range_start(stream) is None:
+            skip = self.info.range_start  # reopened at the start: count frames
+            stream = self._container.streams.video[0]
+        self._iter = self._indexed(stream, skip)
+
+    def _seek_range_start(self, stream):
+        """Seek to a keyframe before the first frame of a range (1 s, 4 s ... further
+        back while the demuxer lands after it) and return the stream; None, with the
+        file reopened at its start, when timestamps cannot place the frame."""
+        if self.info.stream_timed:
+            target = self.info.pts[0]
+            half = 0.5 / (float(stream.time_base) * float(self.info.fps))
+            back, second = 0, max(1, round(1 / float(stream.time_base)))
+            for _ in range(6):
+                position = max(0, int(target - back))
+                self._container.seek(position, stream=stream, backward=True)
+                first = next((f for f in self._decoded(stream)
+                              if f.pts is None or f.pts >= target - half), None)
+                if first is None or first.pts is None:
+                    break
+                if first.pts <= target + half:  # decode again from that keyframe
+                    self._container.seek(position, stream=stream, backward=True)
+                    return stream
+                back = back * 4 if back else second
+        self._container.close()
+        self._container = av.open(self.info.path)
+        self._container.streams.video[0].thread_type = 'AUTO'
+        return None
 
     def _decoded(self, stream):
         """Decoded frames in order; packets FFmpeg cannot decode are skipped."""
@@ -87,10 +116,18 @@ class FrameSource:
                 continue
             yield from frames
 
-    def _indexed(self, stream):
-        """One frame per source frame, in order: lost frames repeat the previous one."""
+    def _indexed(self, stream, skip=0):
+        """One frame per source frame, in order: lost frames repeat the previous one.
+        Within a range, frames before its first (decoded from the keyframe before it)
+        are left out by their timestamps, or by counting ``skip`` frames."""
         index, last, n = 0, None, self.info.num_frames
-        for frame in self._decoded(stream):
+        decoded = self._decoded(stream)
+        if skip:
+            decoded = itertools.islice(decoded, skip, None)
+        first = self.info.pts[0] if self.info.range_start and not skip else None
+        for frame in decoded:
+            if first is not None and frame.pts is not None and frame.pts < first:
+                continue
             i = self._index_of.get(frame.pts, index) if self._index_of else index
             if i < index:  # a timestamp already given: not a new frame
                 continue
@@ -166,8 +203,9 @@ class FrameSource:
             start = stream.start_time or 0
             decoded, pts = container.decode(stream), None
             for i in picks:
-                target = start + i * step
-                if pts is not None and target - pts > max_gap * step:
+                target = start + (self.info.range_start + i) * step
+                if (pts is None and self.info.range_start) or (
+                        pts is not None and target - pts > max_gap * step):
                     container.seek(int(target), stream=stream, backward=True)
                     decoded = container.decode(stream)
                 for frame in decoded:
@@ -178,7 +216,7 @@ class FrameSource:
         return frames
 
 
-def iter_frames(path, indices=None, dtype=None, folder_fps=25):
+def iter_frames(path, indices=None, dtype=None, folder_fps=None):
     """Yield ``(index, frame)`` for the wanted frames of a video file or frame folder.
 
     Decodes once, in order, through :class:`FrameSource` (so every caller sees the
@@ -189,7 +227,8 @@ def iter_frames(path, indices=None, dtype=None, folder_fps=25):
         indices (iterable[int], optional): frames wanted. Default: all.
         dtype (np.dtype, optional): ``np.uint8`` brings deeper frames to 8 bits
             (rounded). Default: the source's own.
-        folder_fps (float): rate given to a frame folder. Default: 25.
+        folder_fps (float, optional): rate given to a frame folder. Default: its DPX/EXR
+            header's, else 25.
     """
     info = path if hasattr(path, 'num_frames') else probe_source(path, folder_fps)
     wanted = range(info.num_frames) if indices is None else sorted(set(indices))

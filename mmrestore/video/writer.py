@@ -1,7 +1,9 @@
 """Encode RGB frames: encoder choice (same bit depth as the source, visually lossless),
 a general :class:`VideoWriter` and the restorer's :class:`SegmentWriter`."""
+import io
 import os
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import av
 import numpy as np
@@ -42,18 +44,39 @@ class EncoderSettings:
     def describe(self):
         extra = f' crf {self.crf}' if self.crf is not None else ''
         extra += f' preset {self.preset}' if self.preset else ''
+        extra += ''.join(f' {k}={v}' for k, v in self.options.items()
+                         if k not in ('threads', 'x265-params'))
         return f'{self.codec} {self.pix_fmt}{extra}'
 
 
-def choose_encoder(info, codec=None, crf=None, preset=None, output=None):
+# Still-image encoders: written as image sequences, not as a video's --codec.
+IMAGE_CODECS = ('png', 'apng', 'tiff', 'dpx', 'exr', 'bmp', 'targa', 'sgi', 'ppm', 'pam',
+                'pgm', 'qoi', 'gif', 'jpegls', 'libwebp', 'libwebp_anim')
+# Profile -> pixel format of editing codecs (FFmpeg's prores_ks and dnxhd profile names).
+PRORES_444 = ('4444', '4444xq')
+PRORES_422 = ('proxy', 'lt', 'standard', 'hq')
+DNXHR_PIX_FMTS = {'dnxhr_lb': 'yuv422p', 'dnxhr_sq': 'yuv422p', 'dnxhr_hq': 'yuv422p',
+                  'dnxhr_hqx': 'yuv422p10le', 'dnxhr_444': 'yuv444p10le'}
+# Options of ours that --encoder-opt must not set behind our back.
+OWN_OPTIONS = {'crf': '--crf', 'preset': '--preset', 'pix_fmt': '--pix-fmt',
+               'pixel_format': '--pix-fmt'}
+
+
+def choose_encoder(info, codec=None, crf=None, preset=None, output=None, pix_fmt=None,
+                   options=None):
     """Encoder settings for ``info``: visually lossless, same bit depth as the source.
 
     Default codec: the container's own where H.264/HEVC does not fit it
     (``CONTAINER_CODECS``: VP9 for WebM, lossless FFV1 for AVI), else libx264 for 8-bit
     sources and libx265 for deeper ones. The source pixel format is kept when the
-    encoder supports it, else 4:2:0 of the source's depth. Raises :class:`VideoIOError`
-    for an unknown or non-video encoder, a crf or preset it does not take.
+    encoder supports it, else 4:2:0 of the source's depth; ProRes 4444/4444 XQ take
+    4:4:4, DNxHR its profile's format (``dnxhd`` defaults to DNxHR HQ, HQX for deeper
+    sources). ``pix_fmt`` (``--pix-fmt``) must be one of the encoder's formats;
+    ``options`` (``--encoder-opt``) are passed to the encoder (named choices checked).
+    Raises :class:`VideoIOError` for an unknown or non-video encoder, a crf, preset,
+    pixel format or profile it does not take.
     """
+    from .sequence import check_encoder_options
     deep = info.bit_depth > 8
     ext = os.path.splitext(str(output or ''))[1].lower()
     codec = codec or CONTAINER_CODECS.get(ext) or ('libx265' if deep else 'libx264')
@@ -64,7 +87,16 @@ def choose_encoder(info, codec=None, crf=None, preset=None, output=None):
     if found.type != 'video':
         raise VideoIOError(f'{codec} is an {found.type} encoder; --codec takes a video one '
                            '(libx264, libx265, prores_ks, ffv1 ...)')
+    if codec in IMAGE_CODECS:
+        raise VideoIOError(f'--codec {codec}: cannot encode {codec} video; {codec} writes '
+                           'image files: give a pattern OUTPUT (out/shot_%05d.png) or a '
+                           'folder with --image-format')
     formats = [f.name for f in (found.video_formats or [])]
+    user = {str(k): str(v) for k, v in (options or {}).items()}
+    for key in user:
+        if key in OWN_OPTIONS:
+            raise VideoIOError(f'--encoder-opt {key}: use {OWN_OPTIONS[key]}')
+    check_encoder_options(codec, user)
     if crf is not None:
         if codec not in CRF_CODECS:
             raise VideoIOError(f'--crf applies to {", ".join(CRF_CODECS)}, not {codec}')
@@ -76,15 +108,27 @@ def choose_encoder(info, codec=None, crf=None, preset=None, output=None):
             raise VideoIOError(f'--preset applies to libx264/libx265, not {codec}')
         if preset not in X26X_PRESETS:
             raise VideoIOError(f'--preset {preset}: choose from {", ".join(X26X_PRESETS)}')
-    wanted = [info.pix_fmt] if not info.is_folder else []
+    if pix_fmt is not None and formats and pix_fmt not in formats:
+        raise VideoIOError(f'--pix-fmt {pix_fmt}: {codec} takes {", ".join(formats)}')
+    profile = user.get('profile')
+    if codec == 'dnxhd' and profile is None:
+        profile = user['profile'] = 'dnxhr_hqx' if deep else 'dnxhr_hq'
+    wanted = [pix_fmt] if pix_fmt else []
+    if codec == 'prores_ks' and profile in PRORES_444:
+        wanted.append('yuv444p10le')
+    if codec == 'dnxhd' and profile in DNXHR_PIX_FMTS:
+        wanted.append(DNXHR_PIX_FMTS[profile])
+    if not info.is_folder:
+        wanted.append(info.pix_fmt)
     if info.width % 2 or info.height % 2:  # odd sizes (frame folders): no chroma subsampling
         wanted += ['yuv444p10le'] if deep else ['yuv444p']
     wanted += ['yuv420p10le', 'yuv422p10le', 'yuv444p10le'] if deep else ['yuv420p']
-    pix_fmt = next((f for f in wanted if f in formats), None)
-    if pix_fmt is None and deep:
+    chosen = next((f for f in wanted if f in formats), None)
+    if chosen is None and deep:
         raise VideoIOError(f'{codec} cannot encode {info.bit_depth}-bit video; '
                            'use libx265 or libx264')
-    pix_fmt = pix_fmt or (formats[0] if formats else 'yuv420p')
+    chosen = chosen or (formats[0] if formats else 'yuv420p')
+    _check_profile(codec, profile, chosen)
     if codec in CRF_CODECS and crf is None:
         crf = CRF_CODECS[codec]
     if codec in ('libx264', 'libx265') and preset is None:
@@ -98,7 +142,60 @@ def choose_encoder(info, codec=None, crf=None, preset=None, output=None):
         # resume and torchrun would not equal one run. Encoding runs in its own thread
         # beside the model; at 4K it may limit a fast GPU (not measured).
         options['threads'] = '1'
-    return EncoderSettings(codec, pix_fmt, crf, preset, options)
+    options.update(user)
+    return EncoderSettings(codec, chosen, crf, preset, options)
+
+
+def _check_profile(codec, profile, pix_fmt):
+    """Refuse a ProRes/DNxHR profile with a pixel format of another chroma layout
+    (FFmpeg would silently write e.g. a 4444 stream of 4:2:2 pictures)."""
+    if codec == 'prores_ks' and profile in PRORES_444 and '444' not in pix_fmt:
+        raise VideoIOError(f'--encoder-opt profile={profile} is ProRes 4:4:4; use '
+                           f'--pix-fmt yuv444p10le (not {pix_fmt})')
+    if codec == 'prores_ks' and profile in PRORES_422 and '422' not in pix_fmt:
+        raise VideoIOError(f'--encoder-opt profile={profile} is ProRes 4:2:2; use '
+                           f'--pix-fmt yuv422p10le (not {pix_fmt}), or profile=4444')
+    if codec == 'dnxhd' and profile in DNXHR_PIX_FMTS:
+        need = DNXHR_PIX_FMTS[profile]
+        ok = pix_fmt == need or (profile == 'dnxhr_444' and pix_fmt == 'gbrp10le')
+        if not ok:
+            raise VideoIOError(f'--encoder-opt profile={profile} takes --pix-fmt {need} '
+                               f'(not {pix_fmt})')
+
+
+def add_encoder_stream(container, encoder, fps, width, height, colour=None,
+                       max_b_frames=None):
+    """A video stream of ``container`` set up to encode as ``encoder`` (not yet open)."""
+    stream = container.add_stream(encoder.codec, rate=fps)
+    stream.width, stream.height, stream.pix_fmt = width, height, encoder.pix_fmt
+    ctx = stream.codec_context
+    if max_b_frames is not None:
+        ctx.max_b_frames = max_b_frames
+    for key, value in (colour or {}).items():
+        setattr(ctx, key, value)
+    options = dict(encoder.options)
+    if encoder.crf is not None:
+        options['crf'] = str(encoder.crf)
+    if encoder.preset:
+        options['preset'] = encoder.preset
+    stream.options = options
+    if encoder.bit_rate:
+        stream.bit_rate = encoder.bit_rate
+    return stream
+
+
+@lru_cache(maxsize=None)
+def segment_format(codec):
+    """Container of the restorer's segment files: Matroska, else QuickTime (which holds
+    DNxHD/DNxHR, which Matroska and NUT refuse here), else NUT."""
+    for name in ('matroska', 'mov'):
+        with av.open(io.BytesIO(), 'w', format=name) as probe:
+            try:
+                probe.add_stream(codec, rate=25)
+                return name
+            except ValueError:
+                continue
+    return 'nut'
 
 
 class VideoWriter:
@@ -124,14 +221,18 @@ class VideoWriter:
             end of the last frame written.
         format (str, optional): muxer name. Default: from the extension.
         atomic (bool): write through a partial file. Default: True.
+        timecode (str, optional): timecode of the first frame (a QuickTime/MP4 timecode
+            track, MXF/Matroska metadata).
     """
 
     def __init__(self, path, fps, encoder=None, colour=None, size=None, time_base=None,
-                 max_b_frames=None, audio_from=None, format=None, atomic=True):
+                 max_b_frames=None, audio_from=None, format=None, atomic=True,
+                 timecode=None):
         self.path, self.fps = str(path), fps
         self.encoder = encoder or EncoderSettings('libx264', 'yuv420p', 16)
         self.colour, self.size, self.time_base = dict(colour or {}), size, time_base
         self.max_b_frames, self.audio_from, self.format = max_b_frames, audio_from, format
+        self.timecode = timecode
         root, ext = os.path.splitext(self.path)
         self._target = f'{root}.partial{ext}' if atomic else self.path
         self.container = None
@@ -146,21 +247,10 @@ class VideoWriter:
                 ('.mp4', '.mov', '.m4v')):
             options['video_track_timescale'] = str(tb.denominator)
         self.container = av.open(self._target, 'w', format=self.format, options=options)
-        stream = self.container.add_stream(encoder.codec, rate=self.fps)
-        stream.width, stream.height, stream.pix_fmt = width, height, encoder.pix_fmt
-        ctx = stream.codec_context
-        if self.max_b_frames is not None:
-            ctx.max_b_frames = self.max_b_frames
-        for key, value in self.colour.items():
-            setattr(ctx, key, value)
-        options = dict(encoder.options)
-        if encoder.crf is not None:
-            options['crf'] = str(encoder.crf)
-        if encoder.preset:
-            options['preset'] = encoder.preset
-        stream.options = options
-        if encoder.bit_rate:
-            stream.bit_rate = encoder.bit_rate
+        if self.timecode:
+            self.container.metadata['timecode'] = self.timecode
+        stream = add_encoder_stream(self.container, encoder, self.fps, width, height,
+                                    self.colour, self.max_b_frames)
         self.stream = stream
         self._audio = None
         if self.audio_from:
@@ -261,5 +351,6 @@ class SegmentWriter(VideoWriter):
 
     def __init__(self, path, info, encoder):
         super().__init__(path, info.fps, encoder, info.colour, (info.width, info.height),
-                         max_b_frames=0, format='matroska', atomic=False)
+                         max_b_frames=0, format=segment_format(encoder.codec),
+                         atomic=False)
         self.info = info
