@@ -286,7 +286,8 @@ def test_dpx_ten_bit_sequence_range_round_trip(cli, identity, tmp_path, deep_fra
     folder = tmp_path / 'folder'
     assert cli.main([src, str(folder), *identity, '--image-format', 'dpx', '--pix-fmt',
                      'gbrp12le', '--end', '1001']) == 0
-    assert os.listdir(folder) == ['shot_01001.dpx']
+    # a folder OUTPUT holds its frames and the marker naming them as ours (--overwrite)
+    assert sorted(os.listdir(folder)) == ['.mmrestore-output.json', 'shot_01001.dpx']
     assert video.load_image(folder / 'shot_01001.dpx')[1] == 12
     capsys.readouterr()
     assert cli.main([src, str(tmp_path / 'f2'), *identity, '--image-format', 'dpx',
@@ -301,7 +302,8 @@ def test_exr_in_exr_out(cli, identity, tmp_path, deep_frames, capsys):
     assert cli.main([src, str(out), *identity, '--image-format', 'exr', '--encoder-opt',
                      'compression=zip16']) == 0, capsys.readouterr().err
     assert 'half EXR (gbrpf32le compression=zip16)' in capsys.readouterr().out
-    assert sorted(os.listdir(out)) == ['plate.0001.exr', 'plate.0002.exr', 'plate.0003.exr']
+    assert sorted(os.listdir(out)) == ['.mmrestore-output.json', 'plate.0001.exr',
+                                       'plate.0002.exr', 'plate.0003.exr']
     for i in range(3):
         a = video.load_image(f'{src}' % (i + 1))[0]
         b = video.load_image(out / f'plate.{i + 1:04d}.exr')[0]

@@ -212,6 +212,18 @@ def png_complete(path):
         return False
 
 
+def frame_complete(path):
+    """A frame file written to its end: a PNG by its signature and IEND chunk (20 bytes
+    read); other formats (written in one piece before their segment is renamed
+    complete) by being there and not empty."""
+    if path.lower().endswith('.png'):
+        return png_complete(path)
+    try:
+        return os.path.getsize(path) > 0
+    except OSError:
+        return False
+
+
 def write_file(path, data, sync=False):
     """Write ``data`` to ``path`` (``sync``: and flush it to the disk); an error says
     which file (``OSError.filename``)."""

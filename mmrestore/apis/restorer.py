@@ -41,7 +41,7 @@ from .denoise_control import (SAMPLE_FRAMES, configure_denoising, describe_noise
                               is_noise_aware)
 from .model_loader import describe_device, load_generator
 from .output_safety import (OutputLock, foreign_files, format_bytes, free_space,
-                            fsync_path, png_complete, remove_previous_output, tree_size,
+                            fsync_path, frame_complete, remove_previous_output, tree_size,
                             write_error, write_file, write_marker)
 from .progress import Progress, format_seconds
 from .sequence_runner import SequenceRunner
@@ -183,10 +183,11 @@ class VideoRestorer:
             return ''
         if not osp.isdir(path):
             return 'not a folder'
-        bad = [j for j in range(a, b) if not png_complete(osp.join(path, f'{j:08d}.png'))]
+        ext = self.encoder.ext
+        bad = [j for j in range(a, b) if not frame_complete(osp.join(path, f'{j:08d}{ext}'))]
         if bad:
             return (f'incomplete ({len(bad)} of {b - a} frames missing or cut short, '
-                    f'first {bad[0]:08d}.png)')
+                    f'first {bad[0]:08d}{ext})')
         return ''
 
     def verify_segments(self, indices=None, warn=True):
