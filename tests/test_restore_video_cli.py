@@ -292,3 +292,24 @@ def test_what_the_output_cannot_carry_is_said(cli, tmp_path, capsys, kind):
     assert cli.main([str(src), str(out), *TINY]) == 0
     dropped = [line for line in capsys.readouterr().err.splitlines() if 'dropped:' in line]
     assert len(dropped) == 1 and words in dropped[0], dropped
+
+
+def test_a_pipe_as_input_is_refused_not_waited_on(cli, tmp_path, capsys):
+    import os
+    fifo = tmp_path / 'in.mp4'
+    os.mkfifo(fifo)
+    assert cli.main([str(fifo), str(tmp_path / 'out.mp4'), *TINY]) == 2
+    assert 'is a pipe' in one_line_error(capsys)
+
+
+def test_frames_too_large_for_the_ram_are_refused_up_front(cli, tmp_path, capsys):
+    import cv2
+    folder = tmp_path / 'huge'
+    folder.mkdir()
+    for i in range(2):  # 8000x8000: 192 MB a frame decoded, a few KB as PNG
+        cv2.imwrite(str(folder / f'{i}.png'), np.zeros((8000, 8000, 3), np.uint8))
+    out = tmp_path / 'out.mp4'
+    assert cli.main([str(folder), str(out), '--device', 'cpu', '-Q', '100', '-L', '30']) == 2
+    msg = one_line_error(capsys)
+    assert '8000x8000 frames' in msg and 'GiB of RAM is available' in msg, msg
+    assert not out.exists()

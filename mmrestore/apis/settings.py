@@ -5,6 +5,7 @@ import math
 import os
 import os.path as osp
 import re
+import stat
 import tempfile
 from dataclasses import dataclass
 
@@ -115,6 +116,10 @@ def check_paths(input_path, output, kind, overwrite):
     :func:`check_frame_names`.)"""
     if not osp.exists(input_path) and not is_pattern(input_path):
         raise RestoreError(f'input not found: {input_path}')
+    if osp.exists(input_path) and stat.S_ISFIFO(os.stat(input_path).st_mode):
+        raise RestoreError(f'INPUT {input_path} is a pipe: the restorer reads its input '
+                           'more than once (probe, noise profile, resume); save it to a '
+                           'file first')
     out = osp.abspath(output)
     if osp.realpath(out) == osp.realpath(input_path) or (
             osp.exists(out) and osp.samefile(out, input_path)):
@@ -238,6 +243,38 @@ def preview_path(output, s):
     return f'{root}.preview.png'
 
 
+def check_memory(info, s):
+    """Refuse a run whose decoded frames alone cannot fit in the free RAM.
+
+    Counts what is certain, not the model's activations: Q decoded frames (``-Q``, RGB
+    at the source depth) plus the float32 copy of one pass of L frames on a CPU device.
+    """
+    frame = info.width * info.height * 3
+    need = s.chunk_frames * frame * (2 if info.bit_depth > 8 else 1)
+    if str(s.device).startswith('cpu') or s.device == 'auto':
+        need += s.max_seq_len * frame * 4
+    free = _available_ram()
+    if free is not None and need > free:
+        raise RestoreError(
+            f'{info.width}x{info.height} frames: -Q {s.chunk_frames} decoded frames and a '
+            f'pass of -L {s.max_seq_len} need at least {need / 2**30:.1f} GiB, '
+            f'{free / 2**30:.1f} GiB of RAM is available; lower -Q and -L (e.g. '
+            f'-Q {max(2 * s.overlap + 2, int(s.chunk_frames * free / need / 2))} '
+            f'-L {max(2 * s.overlap + 1, int(s.max_seq_len * free / need / 2))})')
+
+
+def _available_ram():
+    """MemAvailable of /proc/meminfo in bytes (None where there is none)."""
+    try:
+        with open('/proc/meminfo') as f:
+            for line in f:
+                if line.startswith('MemAvailable:'):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
 def preflight(input_path, output, s):
     """Everything about a restoration that can be checked without the model.
 
@@ -251,6 +288,7 @@ def preflight(input_path, output, s):
     info = probe_source(input_path, folder_fps=s.fps)
     info = select_range(info, s.start, s.end)
     check_settings(s, info, kind)
+    check_memory(info, s)
     if kind == 'video':
         encoder = choose_encoder(info, s.codec, s.crf, s.preset, out, s.pix_fmt,
                                  s.encoder_options)

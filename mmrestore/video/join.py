@@ -17,7 +17,7 @@ class _NotTheSameEncoder(Exception):
     """The re-created encoder's headers differ from the segments'."""
 
 
-def join_segments(segments, output, info, copy_audio=True, encoder=None):
+def join_segments(segments, output, info, copy_audio=True, encoder=None, audio_tail=True):
     """Stream-copy segment files into ``output`` with the source's timestamps and audio.
 
     Video packets get the source frames' pts (same time base for MP4/MOV); audio packets
@@ -32,6 +32,9 @@ def join_segments(segments, output, info, copy_audio=True, encoder=None):
         output (str): the output file (muxer from its extension).
         info (SourceInfo): the source.
         copy_audio (bool): copy the source's audio streams. Default: True.
+        audio_tail (bool): also copy the audio after the last video frame's time (False
+            for a trial, which should not copy a feature's whole soundtrack).
+            Default: True.
         encoder (EncoderSettings, optional): the segments' encoder. With a timecode and
             a QuickTime/MP4 OUTPUT it lets the muxer write a timecode track, which
             needs the video's frame rate on the stream: PyAV 13 cannot set it on a
@@ -45,11 +48,11 @@ def join_segments(segments, output, info, copy_audio=True, encoder=None):
     ext = osp.splitext(output)[1].lower()
     if info.timecode and encoder is not None and ext in QUICKTIME_EXTS:
         try:
-            return _join(segments, output, info, copy_audio, encoder)
+            return _join(segments, output, info, copy_audio, encoder, audio_tail)
         except _NotTheSameEncoder:
             if osp.exists(output):
                 os.remove(output)
-    return _join(segments, output, info, copy_audio, None)
+    return _join(segments, output, info, copy_audio, None, audio_tail)
 
 
 def _video_stream(out, segment, info, encoder):
@@ -112,7 +115,7 @@ def _parameter_sets(extradata, codec):
     return frozenset(u.rstrip(b'\0') for u in keep)
 
 
-def _join(segments, output, info, copy_audio, encoder):
+def _join(segments, output, info, copy_audio, encoder, audio_tail=True):
     ext = osp.splitext(output)[1].lower()
     options = {}
     tb = info.time_base
@@ -168,7 +171,7 @@ def _join(segments, output, info, copy_audio, encoder):
                 pending_audio = _next_packet(audio)
             out.mux(packet)
             count += 1
-        while pending_audio is not None:
+        while audio_tail and pending_audio is not None:
             pending_audio.stream = audio_map[pending_audio.stream.index]
             out.mux(pending_audio)
             pending_audio = _next_packet(audio)
@@ -274,7 +277,7 @@ def check_output(info, encoder, output):
         try:
             with ffmpeg_log() as log:
                 join_segments([seg], out, trial, copy_audio=not info.is_folder,
-                              encoder=encoder)
+                              encoder=encoder, audio_tail=False)
         except (av.error.FFmpegError, ValueError, TypeError) as exc:
             what += f' in {ext or name}'
             if info.audio_streams:
