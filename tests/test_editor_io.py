@@ -1,7 +1,6 @@
 """Editor I/O (issue 16.5): image sequences (PNG, 16-bit TIFF, 10-bit DPX, EXR) in and
 out with their numbering, --pix-fmt/--encoder-opt (ProRes, DNxHR), frame ranges,
 timecode, --preview. Small generated clips; an identity generator for exact checks."""
-import importlib.util
 import os
 import struct
 
@@ -9,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 from conftest import REPO, bundled_clip, read_frames
-from restore_clips import TINY_UNET, audio_packets, decode, make_clip
+from restore_clips import TINY_UNET, audio_packets, decode, load_cli, make_clip
 
 from mmagic.registry import MODELS
 from mmrestore import video
@@ -35,10 +34,7 @@ class IdentityForIO(torch.nn.Module):
 
 @pytest.fixture(scope='module')
 def cli():
-    spec = importlib.util.spec_from_file_location('restore_video_cli_editor', CLI)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_cli('restore_video_cli_editor')
 
 
 @pytest.fixture(scope='module')

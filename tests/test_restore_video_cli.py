@@ -1,25 +1,17 @@
 """tools/restore_video.py: bad input gives one line on stderr, non-zero exit, no OUTPUT."""
-import importlib.util
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 from conftest import REPO
-from restore_clips import TINY_UNET, decode, make_clip
+from restore_clips import TINY_UNET, decode, load_cli, make_clip
 
 from mmrestore import video
 
 CLI = REPO / 'tools' / 'restore_video.py'
 TINY = ['--cfg-options', *TINY_UNET, '--device', 'cpu', '-Q', '10', '-K', '1', '-L', '6',
         '--progress', 'log']
-
-
-def load_cli():
-    spec = importlib.util.spec_from_file_location('restore_video_cli', CLI)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope='module')
