@@ -75,17 +75,25 @@ def check_report_path(path):
                              f'({exc.strerror or exc})') from None
 
 
-def write_report(path, data):
-    """Write ``data`` as JSON to ``path`` atomically (through a temporary file)."""
-    import json
-    tmp = f'{path}.partial'
+def atomic_write(path, data: bytes):
+    """Write ``data`` beside ``path`` then rename: never a half-written file at ``path``.
+    An ``OSError`` (e.g. a full disk) becomes one line naming the file."""
+    import tempfile
+    folder, name = os.path.split(os.path.abspath(path))
+    tmp = None
     try:
-        with open(tmp, 'w') as f:
-            json.dump(data, f, indent=1, default=str)
-            f.write('\n')
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f'.{name}.', suffix='.part')
+        with os.fdopen(fd, 'wb') as f:
+            f.write(data)
         os.replace(tmp, path)
     except OSError as exc:
-        if os.path.exists(tmp):
+        raise MMRestoreError(f'cannot write {path}: {exc.strerror or exc}') from None
+    finally:
+        if tmp is not None and os.path.exists(tmp):
             os.remove(tmp)
-        raise MMRestoreError(f'cannot write the report {path}: {exc.strerror or exc}'
-                             ) from None
+
+
+def write_report(path, data):
+    """Write ``data`` as JSON to ``path`` atomically."""
+    import json
+    atomic_write(path, (json.dumps(data, indent=1, default=str) + '\n').encode())

@@ -15,7 +15,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from mmrestore.cli import OneLineParser, run_main
+from mmrestore.cli import OneLineParser, atomic_write, run_main
 
 
 def parse_args(argv=None):
@@ -49,22 +49,6 @@ def _writable_dir(folder):
         return False
 
 
-def _atomic_write(path, data: bytes):
-    """Write next to ``path`` then rename: never a half-written file at ``path``."""
-    from mmrestore.errors import MMRestoreError
-    path, tmp = Path(path), None
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.part')
-        with os.fdopen(fd, 'wb') as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except OSError as exc:  # e.g. the disk filled up after the scoring
-        raise MMRestoreError(f'cannot write {path}: {exc.strerror or exc}') from None
-    finally:
-        if tmp is not None and os.path.exists(tmp):
-            os.remove(tmp)
-
-
 def main(argv=None):
     args = parse_args(argv)
     return run_main('score_video.py', _score, args)
@@ -96,9 +80,9 @@ def _score(args):
 
     print(vs.format_table(result))
     if args.json:
-        _atomic_write(args.json, (json.dumps(result, indent=1) + '\n').encode())
+        atomic_write(args.json, (json.dumps(result, indent=1) + '\n').encode())
     if figure is not None:
-        _atomic_write(args.figure, figure)
+        atomic_write(args.figure, figure)
     return 0
 
 
