@@ -76,7 +76,7 @@ def error_line(capfd):
     would print there), and nothing raw."""
     err = capfd.readouterr().err
     lines = [line for line in err.strip().splitlines() if not line.startswith('WARNING: ')]
-    assert len(lines) == 1 and lines[0].startswith('restore_video: error: '), err
+    assert len(lines) == 1 and lines[0].startswith('restore_video.py: error: '), err
     assert 'Traceback' not in err and 'libpng' not in err and 'Exception ignored' not in err
     return lines[0]
 
@@ -111,7 +111,7 @@ def process_error_line(res):
     lines = [line for line in res.stderr.strip().splitlines()
              if not line.startswith('WARNING: ')]
     assert res.returncode == 2 and len(lines) == 1, res.stderr[-3000:]
-    assert lines[0].startswith('restore_video: error: ') and 'libpng' not in res.stderr
+    assert lines[0].startswith('restore_video.py: error: ') and 'libpng' not in res.stderr
     return lines[0]
 
 
@@ -388,7 +388,7 @@ def test_real_full_disk_then_resume(cli, clip, ref, small_disk, capfd, kind):
         out = disk / 'frames'
     assert cli.main([str(clip), str(out), *TINY]) == 2
     line = error_line(capfd)
-    assert line.startswith('restore_video: error: disk full writing '), line
+    assert line.startswith('restore_video.py: error: disk full writing '), line
     assert 'is needed in' in line and ' free; ' in line and 'run the same command' in line
     if kind == 'video':
         assert f'writing {out}:' in line and '3 of 3 segments are kept' in line

@@ -59,18 +59,40 @@ def test_dct_shrinkage_denoises_and_uses_aligned_neighbours():
     assert p2 - 0.5 < pu < p3, (p2, pu, p3)
 
 
-def test_dct_shrinkage_tiles_equal_whole_and_any_size():
+@pytest.mark.parametrize('wiener', [False, True])
+def test_dct_shrinkage_tiles_equal_whole_and_any_size(wiener):
     g = torch.Generator().manual_seed(2)
     x = [torch.rand(1, 3, 75, 131, generator=g) for _ in range(3)]
     sigma = torch.full((1, 1, 75, 131), 0.1)
     with torch.no_grad():
-        whole = DCTShrinkage(tile=1024)(x, 1, sigma)
-        tiled = DCTShrinkage(tile=32)(x, 1, sigma)
+        whole = DCTShrinkage(tile=1024, wiener=wiener)(x, 1, sigma)
+        tiled = DCTShrinkage(tile=32, wiener=wiener)(x, 1, sigma)
     assert whole.shape == x[1].shape
     torch.testing.assert_close(tiled, whole, atol=1e-5, rtol=0)
     with torch.no_grad():  # zero noise: every coefficient kept, the frame comes back
-        same = DCTShrinkage()(x, 1, torch.zeros_like(sigma))
+        same = DCTShrinkage(wiener=wiener)(x, 1, torch.zeros_like(sigma))
     torch.testing.assert_close(same, x[1], atol=1e-5, rtol=0)
+
+
+def test_wiener_pass_beats_hard_thresholding():
+    """The Wiener pass (threshold 2.4, the default model's) on a real frame with
+    Gaussian noise std 5 / 20 / 40, alone and with two aligned neighbours: better than
+    hard thresholding at 2.7 every time (measured: +0.08 to +0.30 dB)."""
+    frame = frames_to_tensor(read_frames(bundled_clip('bigbuckbunny.mp4'), 1,
+                                         size=(144, 256), start=40))[0, 0:1]
+    g = torch.Generator().manual_seed(1)
+    inner = (..., slice(None), slice(4, -4))
+    for std in (5, 20, 40):
+        shifted = [torch.roll(frame, s, -1) for s in (-2, 0, 2)]
+        noisy = [(f + torch.randn(f.shape, generator=g) * std / 255) for f in shifted]
+        aligned = [torch.roll(noisy[0], 2, -1), noisy[1], torch.roll(noisy[2], -2, -1)]
+        sigma = torch.full((1, 1, 144, 256), std / 255)
+        scores = []
+        for net in (DCTShrinkage(), DCTShrinkage(wiener=True, threshold=2.4)):
+            with torch.no_grad():
+                scores.append([psnr(net(stack, i, sigma)[inner], frame[inner])
+                               for stack, i in (([noisy[1]], 0), (aligned, 1))])
+        assert all(w > h + 0.05 for h, w in zip(*scores)), (std, scores)
 
 
 def test_untrained_head_is_the_shrinkage_and_beats_the_base(bikes):

@@ -63,7 +63,7 @@ def write_sequence(folder, name, frames, settings, first=1001):
 
 def one_line_error(capsys):
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith('restore_video: error: '), err
+    assert len(err) == 1 and err[0].startswith('restore_video.py: error: '), err
     return err[0]
 
 

@@ -29,7 +29,7 @@ def clip(tmp_path_factory):
 def one_line_error(capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1, err
-    assert err[0].startswith('restore_video: error: ') and 'Traceback' not in err[0]
+    assert err[0].startswith('restore_video.py: error: ') and 'Traceback' not in err[0]
     return err[0]
 
 
@@ -102,7 +102,7 @@ def test_subprocess_one_line_and_exit_code(tmp_path):
                           str(out)], capture_output=True, text=True)
     assert res.returncode == 2
     assert res.stderr.strip().splitlines() == [
-        f'restore_video: error: input not found: {tmp_path / "missing.mov"}']
+        f'restore_video.py: error: input not found: {tmp_path / "missing.mov"}']
     assert not out.exists()
 
 
@@ -205,7 +205,7 @@ def test_damaged_input_is_concealed_with_a_warning_or_refused_with_strict(cli, t
     assert video.probe_source(out).num_frames == video.probe_source(bad).num_frames
     assert cli.main([str(bad), str(tmp_path / 'strict.mp4'), *TINY, '--strict']) == 2
     err = capsys.readouterr().err.strip().splitlines()  # the error follows the plan
-    assert err[-1].startswith('restore_video: error: ') and '--strict' in err[-1], err
+    assert err[-1].startswith('restore_video.py: error: ') and '--strict' in err[-1], err
     assert not (tmp_path / 'strict.mp4').exists()
 
 

@@ -36,22 +36,31 @@ class DCTShrinkage(nn.Module):
     left to the spatial part. No learned weights: :class:`TemporalDenoiseHead` learns
     on top of it.
 
-    Large frames are processed in tiles (``tile`` pixels plus a ``p - 1`` halo), so
-    memory stays bounded (about ``28 * p * p * tile * tile`` bytes per frame and tile).
+    With ``wiener``, a second pass follows, as BM3D's: every frame of the stack is
+    rebuilt from the thresholded coefficients (the pilot), and the noisy coefficients are
+    scaled by the empirical Wiener gain ``P^2 / (P^2 + s^2)`` of the pilot's ``P``;
+    patches are averaged with the weights ``1 / (s^2 * sum(gain^2))``. About twice
+    the work.
+
+    Large frames are processed in tiles (``tile`` pixels plus a ``p`` halo, ``2 p`` with
+    ``wiener``), so memory stays bounded (about ``28 * p * p * tile * tile`` bytes per
+    frame and tile, twice that with ``wiener``).
 
     Args:
         patch (int): Patch side ``p``. Default: 8.
         threshold (float): Hard threshold in noise stds. Default: 2.7 (BM3D's).
         stride (int): Step between patches: 1 (every patch), 2 (4x less work). Default: 2.
         tile (int): Tile side in pixels (a multiple of ``stride``). Default: 256.
+        wiener (bool): Add the empirical Wiener pass. Default: False.
     """
 
-    def __init__(self, patch=8, threshold=2.7, stride=2, tile=256):
+    def __init__(self, patch=8, threshold=2.7, stride=2, tile=256, wiener=False):
         super().__init__()
         if patch % stride or tile % stride:
             raise ValueError(f'patch {patch} and tile {tile} must be multiples of the '
                              f'stride {stride}')
         self.patch, self.threshold, self.stride, self.tile = patch, threshold, stride, tile
+        self.wiener = wiener
         d = dct_matrix(patch)
         basis = torch.einsum('ai,bj->abij', d, d).reshape(patch * patch, 1, patch, patch)
         self.register_buffer('basis', basis, persistent=False)
@@ -71,7 +80,7 @@ class DCTShrinkage(nn.Module):
             Tensor: ``(n, 3, H, W)``.
         """
         h, w = frames[0].shape[-2:]
-        t, m = self.tile, self.patch
+        t, m = self.tile, self.patch * (2 if self.wiener else 1)  # halo: what a pixel sees
         if h <= t + 2 * m and w <= t + 2 * m:
             return self._denoise(torch.stack(frames), centre, sigma)
         out = torch.empty_like(frames[centre])
@@ -103,10 +112,33 @@ class DCTShrinkage(nn.Module):
         sig = sig.repeat_interleave(c, 0).unsqueeze(0)  # (1, n c, 1, h', w')
         keep = coef.abs() > self.threshold * sig
         keep[0, :, 0] = True  # the patch mean over time
-        coef = coef * keep
-        weight = 1 / keep.sum(dim=(0, 2), keepdim=True).clamp(min=1).float()[0]
+        if self.wiener:
+            # the pilot: every frame of the stack from its thresholded coefficients
+            hard = coef * keep
+            weight = 1 / keep.sum(dim=(0, 2), keepdim=True).clamp(min=1).float()[0]
+            rec = hard if t == 1 else torch.einsum('st,sk...->tk...', time, hard)
+            pilot = self._aggregate(rec * weight, weight)  # (t n c, 1, H', W') padded
+            ref = F.conv2d(pilot, self.basis, stride=st).view_as(coef)
+            if t > 1:
+                ref = torch.einsum('st,tk...->sk...', time, ref)
+            gain = ref ** 2 / (ref ** 2 + sig ** 2).clamp(min=1e-20)
+            coef = coef * gain
+            weight = 1 / (sig[0] ** 2 * (gain ** 2).sum(dim=(0, 2), keepdim=True)[0]
+                          ).clamp(min=1e-12)
+        else:
+            coef = coef * keep
+            weight = 1 / keep.sum(dim=(0, 2), keepdim=True).clamp(min=1).float()[0]
         mid = coef[0] if t == 1 else torch.einsum('s,sk...->k...', time[:, centre], coef)
-        num = F.conv_transpose2d(mid * weight, self.basis, stride=st)  # the padded size
-        den = F.conv_transpose2d(weight, torch.ones_like(self.basis[:1]), stride=st)
-        out = (num / den)[..., m:m + h, m:m + w].view(n, c, h, w)
+        out = self._aggregate(mid * weight, weight)
+        out = out[..., m:m + h, m:m + w].view(n, c, h, w)
         return torch.einsum('dc,ndhw->nchw', self.opp, out)  # opp is orthonormal
+
+    def _aggregate(self, coef, weight):
+        """Weighted overlap-add of patches: ``coef`` ``(..., p p, h', w')`` (already
+        multiplied by ``weight`` ``(k, 1, h', w')``) -> ``(-1, 1, H', W')`` padded frames."""
+        pp, hh, ww = coef.shape[-3:]
+        num = F.conv_transpose2d(coef.reshape(-1, pp, hh, ww), self.basis,
+                                 stride=self.stride)
+        den = F.conv_transpose2d(weight, torch.ones_like(self.basis[:1]),
+                                 stride=self.stride)
+        return (num.view(-1, *den.shape) / den).view(-1, 1, *den.shape[-2:])

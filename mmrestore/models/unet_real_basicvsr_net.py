@@ -78,7 +78,8 @@ class UNetRealBasicVSRNet(BaseModule, StreamingGenerator):
             SPyNet flows, the clip's noise map (blind: :class:`NoiseProfile` estimated
             from the input, or the profile set with :meth:`set_noise_profile`) and the
             :class:`DCTShrinkage` of the frames within ``radius`` (a key of this dict,
-            default 2: five frames) warped onto it by the composed flows.
+            default 2: five frames) warped onto it by the composed flows; the key
+            ``shrinkage`` holds that :class:`DCTShrinkage`'s arguments (default: none).
             Makes the model noise-aware and steerable (:attr:`strength`). Default: None
             (the thesis's generator).
 
@@ -129,8 +130,9 @@ class UNetRealBasicVSRNet(BaseModule, StreamingGenerator):
             flow_downscale=flow_downscale, hr_lq_input=hr_lq_input)
         head = dict(denoise_head or {})
         self.radius = head.pop('radius', 2)
+        shrinkage = head.pop('shrinkage', None) or {}
         self.denoise_head = None if denoise_head is None else TemporalDenoiseHead(**head)
-        self.shrinkage = None if denoise_head is None else DCTShrinkage()
+        self.shrinkage = None if denoise_head is None else DCTShrinkage(**shrinkage)
         self.noise_profile = NoiseProfile()
         self.noise_sigma = None  # the clip's profile, else estimated per call
         self.strength = 1.
