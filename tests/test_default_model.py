@@ -111,10 +111,15 @@ def fill_defaults(gen_cfg):
 
 
 def architecture(gen_cfg):
-    """Without training-only arguments (initial weights, frozen parts)."""
-    return {k: v for k, v in fill_defaults(gen_cfg).items()
+    """Without training-only arguments (initial weights, frozen parts) and without the
+    DCT shrinkage's settings (no learned weights: set after training)."""
+    arch = {k: v for k, v in fill_defaults(gen_cfg).items()
             if not (k.endswith('pretrained') or k in ('init_from', 'init_cfg')
                     or k.startswith('is_fix_'))}
+    if isinstance(arch.get('denoise_head'), dict):
+        arch['denoise_head'] = {k: v for k, v in arch['denoise_head'].items()
+                                if k != 'shrinkage'}
+    return arch
 
 
 def test_default_config_is_the_last_training_stage():
