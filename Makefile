@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 # wheelhouse/ so a second `make setup` never rebuilds it.
 WHEELHOUSE ?= $(wildcard ../shared/wheels)
 LOCAL_WHEELS := wheelhouse
-REQS := requirements/runtime.txt requirements/tests.txt requirements/build.txt setup.py
+REQS := requirements/runtime.txt requirements/tests.txt requirements/mim.txt requirements/build.txt setup.py
 # CPU_ONLY=1: the same pins without the packages of requirements/cpu-only-omit.list (declared by
 # mmagic / torch, unused on the CPU; README "What the dependencies cost"). A CPU-only .venv stays
 # CPU-only for later `make test` / `make demo`; `make clean-venv` returns to the default set-up.

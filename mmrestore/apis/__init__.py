@@ -1,4 +1,4 @@
-"""Inference APIs: stream-restore long videos and frame folders (tools/restore_video.py).
+"""Inference APIs: stream-restore long videos and frame folders (mmrestore-restore).
 
 Names are imported on first use, so ``mmrestore.apis.settings`` (every check that needs
 no model) loads without torch.

@@ -23,7 +23,7 @@ DTYPE_NAMES = ('fp32', 'fp16', 'bf16')
 
 @dataclass
 class RestoreSettings:
-    """Settings of one restoration (see ``tools/restore_video.py --help``).
+    """Settings of one restoration (see ``mmrestore-restore --help``).
 
     Args:
         config (str, optional): model config; None: ``DEFAULT_CONFIG``.

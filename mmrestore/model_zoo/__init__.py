@@ -2,7 +2,7 @@
 
 ``default_lite.py`` builds the generator that ``default_lite.pth`` fills (a bare state
 dict of EMA weights). Both are installed with the package, so
-``tools/restore_video.py`` and :func:`mmrestore.apis.load_generator` find the default
+``mmrestore-restore`` and :func:`mmrestore.apis.load_generator` find the default
 model without a source checkout. How it was trained: ``configs/default_lite_stage*.py``
 and docs/default_model.md (checkout only).
 """

@@ -1,4 +1,4 @@
-"""No-reference scores of a restored video against its source (used by tools/score_video.py)."""
+"""No-reference scores of a restored video against its source (used by mmrestore-score)."""
 from pathlib import Path
 from typing import Dict, Tuple, Union
 
