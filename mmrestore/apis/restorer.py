@@ -35,8 +35,8 @@ import torch
 
 from mmrestore.errors import MMRestoreError, RestoreError, VideoIOError
 from mmrestore.video import (BackgroundWorker, FramePrefetcher, FrameSource, SegmentWriter,
-                             dropped_properties, encode_frame, join_segments,
-                             output_frame_names, probe_source)
+                             dropped_properties, encode_frame, join_segments, keeps_alpha,
+                             kept_properties, output_frame_names, probe_source)
 from .denoise_control import (SAMPLE_FRAMES, configure_denoising, describe_noise,
                               is_noise_aware)
 from .model_loader import describe_device, load_generator
@@ -48,7 +48,7 @@ from .sequence_runner import SequenceRunner
 from .settings import RestoreSettings, check_paths, preflight
 
 logger = logging.getLogger('mmrestore.restore')
-FORMAT_VERSION = 1  # bump when segment files change meaning
+FORMAT_VERSION = 2  # bump when segment files change meaning (2: alpha, pixel aspect)
 
 
 def dist_env():
@@ -232,10 +232,12 @@ class VideoRestorer:
     def plan_lines(self):
         s, info = self.s, self.info
         done = sum(self.is_done(i) for i in range(len(self.segments)))
+        kept = ''.join(f', {k}' for k in kept_properties(info, self.encoder, self.output))
         out = (f'video {self.output} ({self.encoder.describe()}'
-               f'{", audio copied" if info.audio_streams else ""})' if self.kind == 'video'
+               f'{", audio copied" if info.audio_streams else ""}{kept})'
+               if self.kind == 'video'
                else f'{"frames" if self.encoder.pattern else "folder"} {self.output} '
-               f'({self.encoder.describe()})')
+               f'({self.encoder.describe()}{kept})')
         lines = [
             f'input : {info.describe()}',
             f'model : {self.model_info["message"]}',
@@ -340,7 +342,7 @@ class VideoRestorer:
         if self.rank == 0:
             for line in self.plan_lines():
                 logger.info(line)
-            for what in dropped_properties(self.info):
+            for what in dropped_properties(self.info, self.encoder, self.output):
                 logger.warning(f'dropped: {what}')
             if self.model_info['random_weights']:
                 logger.warning('RANDOM WEIGHTS: no --checkpoint for this model; the output '
@@ -352,7 +354,9 @@ class VideoRestorer:
         runner = SequenceRunner(self.model, self.device, self.s.max_seq_len, self.s.overlap,
                                 self.s.dtype, self.s.downscale, reuse=self.s.reuse,
                                 compile=self.s.compile)
-        source = FrameSource(self.info, strict=self.s.strict)
+        # alpha planes are decoded only when the output keeps them
+        source = FrameSource(self.info, strict=self.s.strict,
+                             alpha=keeps_alpha(self.info, self.encoder))
         prefetcher = writer = None
         if self.s.background_io:
             # decoded frames: a pass in use (<= L) + the queue (Q - L) <= Q
@@ -439,8 +443,8 @@ class VideoRestorer:
             writer = SegmentWriter(part, self.info, self.encoder)
             self._open_writers.add(writer)
 
-            def write(rgb):
-                writer.write(rgb)
+            def write(rgb, alpha):
+                writer.write(rgb, alpha=alpha)
                 self._part_frames += 1
 
             def finish():
@@ -453,8 +457,9 @@ class VideoRestorer:
             os.makedirs(part)
             names = iter(osp.join(part, f'{j:08d}{self.encoder.ext}') for j in range(a, b))
 
-            def write(rgb):  # encoded in memory: a write error is an OSError, no libpng
-                write_file(next(names), encode_frame(rgb, self.encoder), sync=True)
+            def write(rgb, alpha):  # encoded in memory: a write error is an OSError
+                write_file(next(names), encode_frame(rgb, self.encoder, alpha=alpha),
+                           sync=True)
                 self._part_frames += 1
 
             def finish():
@@ -463,9 +468,11 @@ class VideoRestorer:
 
         call(self._start_part, part)
         # reuse within the segment only: a segment's frames never depend on the segment
-        # before it, so a resumed run writes what an uninterrupted one does
-        for rgb in runner.run(frames, a - wa, b - wa):
-            call(write, rgb)
+        # before it, so a resumed run writes what an uninterrupted one does. The alpha
+        # plane of window frame k (None unless kept) is taken here, in this thread,
+        # while the runner still holds the frame.
+        for k, rgb in enumerate(runner.run(frames, a - wa, b - wa), a - wa):
+            call(write, rgb, frames.alpha(k))
             progress.update()
         call(finish)
 

@@ -247,10 +247,12 @@ def check_memory(info, s):
     """Refuse a run whose decoded frames alone cannot fit in the free RAM.
 
     Counts what is certain, not the model's activations: Q decoded frames (``-Q``, RGB
-    at the source depth) plus the float32 copy of one pass of L frames on a CPU device.
+    at the source depth, with their alpha planes) plus the float32 copy of one pass of
+    L frames on a CPU device.
     """
     frame = info.width * info.height * 3
-    need = s.chunk_frames * frame * (2 if info.bit_depth > 8 else 1)
+    decoded = frame + (info.width * info.height if info.has_alpha else 0)
+    need = s.chunk_frames * decoded * (2 if info.bit_depth > 8 else 1)
     if str(s.device).startswith('cpu') or s.device == 'auto':
         need += s.max_seq_len * frame * 4
     free = _available_ram()

@@ -16,7 +16,8 @@ class FramePrefetcher:
     :meth:`window` gives a lazy view of frames ``[start, stop)``: a frame is taken from
     the queue when first indexed, and :meth:`LazyWindow.release` drops the frames the
     caller no longer needs, so at most ``(frames in use) + depth`` decoded frames exist.
-    Windows must be requested in the order given; they may overlap.
+    Windows must be requested in the order given; they may overlap. Alpha planes (a
+    source made with ``alpha=True``) travel with their frames.
 
     Args:
         source (FrameSource): sequential frame reader, used by the thread only.
@@ -27,7 +28,7 @@ class FramePrefetcher:
     def __init__(self, source, windows, depth):
         self.source = source
         self.queue = queue.Queue(maxsize=max(1, depth))
-        self.frames = {}  # index -> frame, owned by the consumer
+        self.frames = {}  # index -> (frame, alpha plane or None), owned by the consumer
         self.floor = 0  # frames before it are released (dropped when they arrive)
         self.stop = threading.Event()
         needed = sorted({i for a, b in windows for i in range(a, b)})
@@ -39,7 +40,9 @@ class FramePrefetcher:
             for i in needed:
                 if self.stop.is_set():
                     return
-                self._put((i, self.source.window(i, i + 1)[0]))
+                window = self.source.window(i, i + 1)  # a FrameWindow (or a plain list)
+                alpha = window.alpha(0) if hasattr(window, 'alpha') else None
+                self._put((i, (window[0], alpha)))
             self._put(_END)
         except BaseException as exc:  # handed to the consumer, raised there
             self._put(exc)
@@ -54,6 +57,13 @@ class FramePrefetcher:
 
     def get(self, i):
         """Frame ``i``, waiting for the decoder if needed."""
+        return self._entry(i)[0]
+
+    def alpha(self, i):
+        """The alpha plane of frame ``i`` (None without alpha)."""
+        return self._entry(i)[1]
+
+    def _entry(self, i):
         while i not in self.frames:
             item = self.queue.get()
             if item is _END:
@@ -100,6 +110,10 @@ class LazyWindow:
         if not -len(self) <= key < len(self):
             raise IndexError(key)
         return self.prefetcher.get(self.start + key % len(self))
+
+    def alpha(self, key):
+        """The alpha plane of frame ``key`` of the window (None without alpha)."""
+        return self.prefetcher.alpha(self.start + key % len(self))
 
     def release(self, first):
         """Frames before ``first`` (window index) are no longer needed."""

@@ -7,7 +7,8 @@ with the pixel format and encoder options of an :class:`ImageSettings`.
 Float frames (EXR, float TIFF) are taken as display-referred values in [0, 1] and
 mapped to 16 bits (``round(v * 65535)``); values outside [0, 1] (scene-linear
 highlights, negative values) and NaN are clipped, with a warning once per folder.
-Alpha channels are dropped.
+An alpha channel is read beside the RGB (:func:`read_image_alpha`, a plane of the
+frame's dtype, see :mod:`.alpha`) and written by the formats whose pixel format has one.
 """
 import logging
 import math
@@ -22,6 +23,7 @@ import numpy as np
 
 from mmrestore.errors import VideoIOError
 
+from .alpha import alpha_frame, float_rgb, format_has_alpha, opaque, read_alpha, rescale
 from .formats import IMAGE_EXTS, natural_key
 from .timecode import bcd_timecode, smpte_packed_timecode, standard_rate
 
@@ -59,36 +61,65 @@ def _depth(fmt_name):
 def load_image(path):
     """An image file as stored: RGB ``uint8``, ``uint16`` or ``float32`` ``(h, w, 3)``,
     and its bits per sample (10 for a 10-bit DPX, whose samples are scaled to 16 bits)."""
+    img, _, depth = load_image_alpha(path)
+    return img, depth
+
+
+def load_image_alpha(path):
+    """``(rgb, alpha, depth)``: :func:`load_image`'s RGB and depth, and the file's alpha
+    plane ``(h, w)`` (``uint8`` for 8-bit files, else ``uint16``; None without one)."""
     path = str(path)
-    codec = FFMPEG_DECODED.get(osp.splitext(path)[1].lower())
-    if codec:
-        frame = _decode_ffmpeg(path, codec)
-        name = frame.format.name
-        if 'f32' in name or 'f16' in name:
-            return frame.reformat(format='gbrpf32le').to_ndarray(), 32
-        depth = _depth(name)
-        rgb = frame.to_ndarray(format='rgb24' if depth <= 8 else 'rgb48le')
-        return rgb, depth
+    ext = osp.splitext(path)[1].lower()
+    if ext in FFMPEG_DECODED:
+        return _load_ffmpeg(path, FFMPEG_DECODED[ext])
     img = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+    if (ext in ('.tif', '.tiff') and img is not None and img.dtype == np.uint8
+            and img.ndim == 3 and img.shape[2] in (2, 4)):
+        # OpenCV reads 8-bit TIFFs with alpha through libtiff's RGBA interface, which
+        # multiplies the colour by an unassociated alpha; FFmpeg reads them as stored
+        try:
+            return _load_ffmpeg(path, 'tiff')
+        except VideoIOError:
+            pass
     if img is None:
         raise VideoIOError(f'cannot read image {path}')
     if img.dtype in (np.float64, np.float16):
         img = img.astype(np.float32)
     if img.dtype not in (np.uint8, np.uint16, np.float32):
         raise VideoIOError(f'unsupported sample type {img.dtype} in {path}')
-    if img.ndim == 2:
-        img = np.repeat(img[..., None], 3, axis=2)
-    img = cv2.cvtColor(np.ascontiguousarray(img[..., :3]), cv2.COLOR_BGR2RGB)
-    return img, {np.dtype(np.uint8): 8, np.dtype(np.uint16): 16}.get(img.dtype, 32)
+    alpha = None
+    if img.ndim == 3 and img.shape[2] in (2, 4):  # gray + alpha, BGRA
+        alpha = img[..., -1]
+        if alpha.dtype == np.float32:
+            alpha = rescale(alpha, 32, np.uint16)
+        img = img[..., :1] if img.shape[2] == 2 else img[..., :3]
+    if img.ndim == 2 or img.shape[2] == 1:
+        img = np.repeat(img.reshape(img.shape[:2])[..., None], 3, axis=2)
+    img = cv2.cvtColor(np.ascontiguousarray(img), cv2.COLOR_BGR2RGB)
+    depth = {np.dtype(np.uint8): 8, np.dtype(np.uint16): 16}.get(img.dtype, 32)
+    return img, None if alpha is None else np.ascontiguousarray(alpha), depth
+
+
+def _load_ffmpeg(path, codec):
+    """``(rgb, alpha, depth)`` of an image file decoded by FFmpeg's ``codec``."""
+    frame = _decode_ffmpeg(path, codec)
+    name = frame.format.name
+    if name in ('gbrpf32le', 'gbrapf32le'):
+        return float_rgb(frame), read_alpha(frame, np.uint16), 32
+    if 'f32' in name or 'f16' in name:
+        return (frame.reformat(format='gbrpf32le').to_ndarray(),
+                read_alpha(frame, np.uint16), 32)
+    depth = _depth(name)
+    rgb = frame.to_ndarray(format='rgb24' if depth <= 8 else 'rgb48le')
+    return rgb, read_alpha(frame, rgb.dtype), depth
 
 
 def has_alpha(path):
-    """Whether an image file has an alpha channel (dropped when it is read)."""
+    """Whether an image file has an alpha channel."""
     path = str(path)
     codec = FFMPEG_DECODED.get(osp.splitext(path)[1].lower())
     if codec:
-        name = _decode_ffmpeg(path, codec).format.name
-        return any(c.is_alpha for c in av.VideoFormat(name).components)
+        return format_has_alpha(_decode_ffmpeg(path, codec).format.name)
     img = cv2.imread(path, cv2.IMREAD_UNCHANGED)
     return img is not None and img.ndim == 3 and img.shape[2] in (2, 4)
 
@@ -114,11 +145,19 @@ def float_to_uint16(img, path=None):
 
 def read_image(path):
     """Read an image file as RGB ``uint8``/``uint16`` ``(h, w, 3)``; gray is repeated,
-    alpha dropped, float frames clipped to [0, 1] and mapped to 16 bits."""
-    img, _ = load_image(path)
+    alpha left out, float frames clipped to [0, 1] and mapped to 16 bits."""
+    return read_image_alpha(path)[0]
+
+
+def read_image_alpha(path):
+    """``(rgb, alpha)``: :func:`read_image`'s frame and the file's alpha plane
+    ``(h, w)`` of the same dtype (None without one)."""
+    img, alpha, _ = load_image_alpha(path)
     if img.dtype == np.float32:
         img = float_to_uint16(img, path)
-    return img
+    if alpha is not None and alpha.dtype != img.dtype:  # 8-bit alpha of a deeper file
+        alpha = rescale(alpha, 8 if alpha.dtype == np.uint8 else 16, img.dtype)
+    return img, alpha
 
 
 # ----------------------------------------------------------------- image headers
@@ -200,7 +239,8 @@ class ImageSettings:
     Args:
         format (str): 'png', 'tiff', 'dpx' or 'exr'.
         pix_fmt (str): FFmpeg pixel format of the files (rgb24, rgb48le, gbrp10le ...;
-            'gbrpf32le' for EXR, whose half/float is the ``format`` option).
+            'gbrpf32le' for EXR, whose half/float is the ``format`` option; rgba,
+            rgba64le, gbrapf32le ... with alpha).
         options (dict): FFmpeg encoder options (TIFF ``compression_algo``, EXR
             ``compression`` and ``format`` ...).
         pattern (str, optional): file name pattern of the OUTPUT (``shot_%05d.dpx``);
@@ -232,14 +272,20 @@ class ImageSettings:
         return f'{kind} ({self.pix_fmt}{extra})'
 
 
-def encode_frame(rgb, settings, name='frame'):
+def encode_frame(rgb, settings, name='frame', alpha=None):
     """The bytes of one RGB ``uint8``/``uint16`` frame as an image file of ``settings``
-    (EXR also takes ``float32`` frames, written as they are)."""
+    (EXR also takes ``float32`` frames, written as they are). ``alpha`` ``(h, w)`` (the
+    frame's dtype) is written when the pixel format has alpha (None: opaque), else
+    ignored."""
+    keep = format_has_alpha(settings.pix_fmt)
     if settings.format == 'png':
-        want = np.uint8 if settings.pix_fmt == 'rgb24' else np.uint16
-        return encode_image(_as_dtype(rgb, want), '.png')
+        want = np.uint8 if settings.pix_fmt in ('rgb24', 'rgba') else np.uint16
+        plane = None
+        if keep:
+            plane = _as_dtype(opaque(rgb) if alpha is None else alpha, want)
+        return encode_image(_as_dtype(rgb, want), '.png', plane)
     try:
-        frame = _to_frame(rgb, settings.pix_fmt)
+        frame = _to_frame(rgb, settings.pix_fmt, alpha if keep else None)
         ctx = av.CodecContext.create(settings.format, 'w')
         ctx.width, ctx.height, ctx.pix_fmt = rgb.shape[1], rgb.shape[0], settings.pix_fmt
         ctx.options = {k: str(v) for k, v in settings.options.items()}
@@ -253,9 +299,10 @@ def encode_frame(rgb, settings, name='frame'):
     return b''.join(bytes(packet) for packet in packets)
 
 
-def write_frame(path, rgb, settings):
-    """Write one RGB frame as an image file of ``settings`` (see :func:`encode_frame`)."""
-    data = encode_frame(rgb, settings, osp.basename(str(path)))
+def write_frame(path, rgb, settings, alpha=None):
+    """Write one RGB frame (and its ``alpha``) as an image file of ``settings`` (see
+    :func:`encode_frame`)."""
+    data = encode_frame(rgb, settings, osp.basename(str(path)), alpha)
     try:
         with open(path, 'wb') as f:
             f.write(data)
@@ -271,15 +318,20 @@ def _as_dtype(rgb, dtype):
     return ((rgb.astype(np.uint32) + 128) // 257).astype(np.uint8)
 
 
-def _to_frame(rgb, pix_fmt):
+def _to_frame(rgb, pix_fmt, alpha=None):
     """An av.VideoFrame of ``pix_fmt`` from RGB ``uint8``/``uint16`` (rounded, not
-    truncated, to 10/12 bits; EXR as float32 in [0, 1])."""
+    truncated, to 10/12 bits; EXR as float32 in [0, 1]); a format with alpha gets
+    ``alpha`` (None: opaque)."""
     rgb = np.ascontiguousarray(rgb)
     if rgb.dtype == np.float32:
-        if pix_fmt != 'gbrpf32le':
+        if pix_fmt not in ('gbrpf32le', 'gbrapf32le'):
             raise ValueError('float frames are written as EXR only')
+        if pix_fmt == 'gbrapf32le':
+            return alpha_frame(rgb, alpha, pix_fmt)
         return av.VideoFrame.from_ndarray(rgb, format=pix_fmt)
     scale = 255. if rgb.dtype == np.uint8 else 65535.
+    if pix_fmt == 'gbrapf32le':
+        return alpha_frame((rgb / scale).astype(np.float32), alpha, pix_fmt)
     if pix_fmt == 'gbrpf32le':
         return av.VideoFrame.from_ndarray((rgb / scale).astype(np.float32), format=pix_fmt)
     if pix_fmt in ('gbrp10le', 'gbrp12le'):
@@ -287,6 +339,9 @@ def _to_frame(rgb, pix_fmt):
         deep = np.round(rgb.astype(np.float64) * (top / scale)).astype(np.uint16)
         return av.VideoFrame.from_ndarray(deep, format=pix_fmt)
     want = np.uint8 if _depth(pix_fmt) <= 8 else np.uint16
+    if format_has_alpha(pix_fmt):
+        return alpha_frame(_as_dtype(rgb, want), None if alpha is None
+                           else _as_dtype(alpha, want), pix_fmt)
     fmt = 'rgb24' if want == np.uint8 else 'rgb48le'
     frame = av.VideoFrame.from_ndarray(_as_dtype(rgb, want), format=fmt)
     return frame if pix_fmt == fmt else frame.reformat(format=pix_fmt)
@@ -298,9 +353,13 @@ def write_image(path, rgb, params=()):
         raise VideoIOError(f'cannot write {path}')
 
 
-def encode_image(rgb, ext='.png'):
-    """The bytes of an RGB frame encoded as ``ext`` (for writing atomically)."""
-    ok, buf = cv2.imencode(ext, cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+def encode_image(rgb, ext='.png', alpha=None):
+    """The bytes of an RGB frame (with ``alpha`` ``(h, w)`` of its dtype, if given)
+    encoded as ``ext`` (for writing atomically)."""
+    bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+    if alpha is not None:
+        bgr = np.dstack([bgr, alpha])
+    ok, buf = cv2.imencode(ext, bgr)
     if not ok:
         raise VideoIOError(f'cannot encode a {rgb.shape[1]}x{rgb.shape[0]} image as {ext}')
     return buf.tobytes()

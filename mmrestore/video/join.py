@@ -59,10 +59,16 @@ def _video_stream(out, segment, info, encoder):
     """The output's video stream: a copy of the segment's, or (``encoder``) one of the
     same encoder with the same headers, whose rate the muxer sees."""
     if encoder is None:
-        return out.add_stream(template=segment)
+        stream = out.add_stream(template=segment)
+        if info.sample_aspect_ratio:  # Matroska segments may not hold it
+            stream.codec_context.sample_aspect_ratio = info.sample_aspect_ratio
+        if segment.metadata.get('alpha_mode') == '1':  # VP9 alpha: the muxer's AlphaMode
+            stream.metadata['alpha_mode'] = '1'
+        return stream
     from .writer import add_encoder_stream
     stream = add_encoder_stream(out, encoder, info.fps, info.width, info.height,
-                                info.colour, max_b_frames=0)
+                                info.colour, max_b_frames=0,
+                                sample_aspect_ratio=info.sample_aspect_ratio)
     try:
         stream.codec_context.open()
     except (av.error.FFmpegError, ValueError):

@@ -1,7 +1,9 @@
 """Decode the frames of a probed input in order, restartable, with the source's colour.
 
 Video is converted to RGB with the source's colour matrix and range (see
-:mod:`.colour`); 8-bit sources give ``uint8``, deeper ones ``uint16`` frames.
+:mod:`.colour`); 8-bit sources give ``uint8``, deeper ones ``uint16`` frames. On
+request an alpha plane ``(h, w)`` of the same dtype comes with each frame (see
+:mod:`.alpha`).
 """
 import itertools
 import os.path as osp
@@ -11,9 +13,22 @@ import numpy as np
 
 from mmrestore.errors import VideoIOError
 
+from .alpha import read_alpha
 from .colour import sws_matrix, sws_range
-from .images import read_image
+from .images import read_image_alpha
 from .source import probe_source
+
+
+class FrameWindow(list):
+    """RGB frames of a window (a list of ``(h, w, 3)`` arrays) with their alpha planes:
+    :meth:`alpha` ``(k)`` is the ``(h, w)`` plane of frame ``k``, None without alpha."""
+
+    def __init__(self, frames, alphas=None):
+        super().__init__(frames)
+        self._alphas = alphas
+
+    def alpha(self, k):
+        return self._alphas[k] if self._alphas is not None else None
 
 
 class FrameSource:
@@ -32,20 +47,23 @@ class FrameSource:
         info (SourceInfo): the probed input.
         strict (bool): raise :class:`VideoIOError` at the first damage instead.
             Default: False.
+        alpha (bool): also keep each frame's alpha plane (``window(...).alpha(k)``),
+            held with its frame. Default: False.
     """
 
-    def __init__(self, info, strict=False):
+    def __init__(self, info, strict=False, alpha=False):
         self.info = info
         self.strict = strict
+        self.with_alpha = alpha and info.has_alpha
         self.concealed = []  # indices of frames replaced by their predecessor
-        self._cache = {}  # index -> frame
+        self._cache = {}  # index -> (frame, alpha plane or None)
         self._iter = None
         self._next = 0  # index of the next frame the decoder yields
         self._rgb = 'rgb24' if info.bit_depth <= 8 else 'rgb48le'
         self._index_of = {p: i for i, p in enumerate(info.pts)} if info.stream_timed else {}
 
     def window(self, start, stop):
-        """RGB frames ``[start, stop)`` as a list of arrays."""
+        """RGB frames ``[start, stop)`` as a :class:`FrameWindow` (a list of arrays)."""
         self._cache = {i: f for i, f in self._cache.items() if start <= i < stop}
         if self.info.is_folder:
             for i in range(start, stop):
@@ -58,17 +76,25 @@ class FrameSource:
             while self._next < stop:
                 frame = self._decode_next()
                 if self._next - 1 >= start:
-                    self._cache[self._next - 1] = self._to_rgb(frame)
-        return [self._cache[i] for i in range(start, stop)]
+                    self._cache[self._next - 1] = self._convert(frame)
+        frames = [self._cache[i] for i in range(start, stop)]
+        return FrameWindow([f for f, _ in frames],
+                           [a for _, a in frames] if self.with_alpha else None)
 
     def _read_image(self, i):
-        img = read_image(osp.join(self.info.path, self.info.frame_names[i]))
+        """(RGB, alpha plane or None) of frame file ``i``; a frame without alpha in a
+        sequence with alpha is opaque."""
+        img, alpha = read_image_alpha(osp.join(self.info.path, self.info.frame_names[i]))
         if img.shape[:2] != (self.info.height, self.info.width):
             raise VideoIOError(f'{self.info.frame_names[i]} is {img.shape[1]}x{img.shape[0]}'
                                f', the first frame {self.info.width}x{self.info.height}')
         if img.dtype != self.info.dtype:
-            img = img.astype(self.info.dtype) * (257 if img.dtype == np.uint8 else 1)
-        return img
+            scale = 257 if img.dtype == np.uint8 else 1
+            img = img.astype(self.info.dtype) * scale
+            alpha = None if alpha is None else alpha.astype(self.info.dtype) * scale
+        if self.with_alpha and alpha is None:
+            alpha = np.full(img.shape[:2], np.iinfo(img.dtype).max, img.dtype)
+        return img, alpha if self.with_alpha else None
 
     def _restart(self):
         self.close()
@@ -173,6 +199,11 @@ class FrameSource:
                                 src_colorspace=sws_matrix(colour, self.info.height),
                                 src_color_range=sws_range(colour))
 
+    def _convert(self, frame):
+        """(RGB, alpha plane or None) of a decoded frame."""
+        rgb = self._to_rgb(frame)
+        return rgb, read_alpha(frame, rgb.dtype) if self.with_alpha else None
+
     def close(self):
         if self._iter is not None:
             self._iter = None
@@ -188,7 +219,7 @@ class FrameSource:
         n = self.info.num_frames
         picks = sorted({int(i) for i in np.linspace(0, n - 1, min(count, n))})
         if self.info.is_folder:
-            return [self._read_image(i) for i in picks]
+            return [self._read_image(i)[0] for i in picks]
         frames = []
         try:
             return self._sample_video(picks, max_gap, frames)

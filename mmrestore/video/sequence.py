@@ -110,9 +110,14 @@ def folder_numbers(names):
 
 
 # ----------------------------------------------------------------- writing
-IMAGE_PIX_FMTS = {  # RGB without alpha, as FFmpeg's encoders name them
-    'png': ('rgb24', 'rgb48be'), 'tiff': ('rgb24', 'rgb48le'),
-    'dpx': ('gbrp10le', 'gbrp12le', 'rgb48le', 'rgb24'), 'exr': ('gbrpf32le',)}
+IMAGE_PIX_FMTS = {  # RGB, then RGB with alpha, as FFmpeg's encoders name them
+    'png': ('rgb24', 'rgb48be', 'rgba', 'rgba64be'),
+    'tiff': ('rgb24', 'rgb48le', 'rgba', 'rgba64le'),
+    'dpx': ('gbrp10le', 'gbrp12le', 'rgb48le', 'rgb24', 'rgba', 'rgba64le'),
+    'exr': ('gbrpf32le', 'gbrapf32le')}
+# With an alpha channel in the source: (8-bit, deeper) formats that keep it.
+ALPHA_PIX_FMTS = {'png': ('rgba', 'rgba64be'), 'tiff': ('rgba', 'rgba64le'),
+                  'dpx': ('rgba', 'rgba64le'), 'exr': ('gbrapf32le', 'gbrapf32le')}
 
 
 def image_output(output, image_format=None):
@@ -145,14 +150,18 @@ def choose_image_settings(info, image_format='png', pix_fmt=None, options=None,
 
     Defaults: PNG and TIFF 8-bit for 8-bit sources, else 16-bit; DPX 10-bit (the
     source's 12 or 16 bits when deeper); EXR half float, or float for a float EXR
-    source. ``pix_fmt`` and ``options`` (FFmpeg encoder options) are checked against
-    the encoder. Raises :class:`VideoIOError`.
+    source. A source with alpha keeps it: RGBA of 8 bits for 8-bit sources, else 16
+    (DPX has no 10-bit RGBA here), EXR with an A channel. ``pix_fmt`` and ``options``
+    (FFmpeg encoder options) are checked against the encoder. Raises
+    :class:`VideoIOError`.
     """
     fmt = _format_name(image_format)
     options = dict(options or {})
     allowed = IMAGE_PIX_FMTS[fmt]
-    if pix_fmt is None:
-        deep = info.bit_depth > 8
+    deep = info.bit_depth > 8
+    if pix_fmt is None and info.has_alpha:
+        pix_fmt = ALPHA_PIX_FMTS[fmt][deep]
+    elif pix_fmt is None:
         pix_fmt = {'png': 'rgb48be' if deep else 'rgb24',
                    'tiff': 'rgb48le' if deep else 'rgb24',
                    'dpx': ('gbrp10le' if info.bit_depth <= 10 else 'gbrp12le'

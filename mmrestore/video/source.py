@@ -14,8 +14,9 @@ import numpy as np
 
 from mmrestore.errors import VideoIOError
 
+from .alpha import format_has_alpha
 from .formats import IMAGE_EXTS
-from .images import image_header, list_images, load_image
+from .images import image_header, list_images, load_image_alpha
 from .sequence import find_frames, folder_numbers, is_pattern
 from .timecode import (is_timecode, offset_timecode, standard_rate, timecode_distance,
                        timecode_to_frames)
@@ -37,7 +38,9 @@ class SourceInfo:
         pts (list[int]): presentation time of every frame, in ``time_base`` (the
             source's own, also within a range).
         pix_fmt (str): source pixel format ('rgb24'/'rgb48le' for 8/16-bit images,
-            'gbrp10le' for 10-bit DPX, 'gbrpf32le' for float frames).
+            'gbrp10le' for 10-bit DPX, 'gbrpf32le' for float frames; 'rgba',
+            'rgba64le', 'gbrap10le', 'gbrapf32le' ... for images with alpha, judged by
+            the first frame).
         colour (dict): ``color_primaries``, ``color_trc``, ``colorspace``, ``color_range``
             as FFmpeg enum values (0/2 = unspecified).
         audio_streams (int): audio streams in the input (copied unchanged).
@@ -57,6 +60,8 @@ class SourceInfo:
             the source does.
         stream_timed (bool): ``pts`` are the stream's own (False: made from the rate,
             for streams without timestamps or whose clock restarts; image sequences).
+        sample_aspect_ratio (Fraction, optional): a video's pixel aspect ratio when
+            not square (e.g. 64/45 for 16:9 PAL SD), else None.
     """
     path: str
     num_frames: int
@@ -79,10 +84,16 @@ class SourceInfo:
     range_start: int = 0
     source_frames: int = 0
     pts_shift: int = 0
+    sample_aspect_ratio: Fraction = None
 
     @property
     def is_folder(self):
         return bool(self.frame_names)
+
+    @property
+    def has_alpha(self):
+        """The frames have an alpha channel (by the pixel format)."""
+        return format_has_alpha(self.pix_fmt)
 
     @property
     def dtype(self):
@@ -171,10 +182,13 @@ def probe_source(path, folder_fps=None):
         others += len(container.streams.video) - 1 - tc_tracks
         if container.format.name in _SPLICED_FORMATS:
             _refuse_size_change(path, (ctx.width, ctx.height))
+        sar = stream.sample_aspect_ratio  # the container's, else the bitstream's
+        sar = Fraction(sar) if sar and sar.numerator and sar != 1 else None
         return SourceInfo(path, len(pts), ctx.width, ctx.height, depth, Fraction(fps),
                           Fraction(time_base), pts, fmt.name, colour,
                           len(container.streams.audio), other_streams=others,
-                          stream_timed=stream_timed, timecode=timecode)
+                          stream_timed=stream_timed, timecode=timecode,
+                          sample_aspect_ratio=sar)
 
 
 # Formats made by splicing streams (broadcast, camera files joined as bytes), where the
@@ -216,12 +230,15 @@ def _container_timecode(container, video):
 
 def _image_facts(path):
     """(first image array, bit depth, pix_fmt, sample format) of an image file."""
-    img, depth = load_image(path)
+    img, alpha, depth = load_image_alpha(path)
+    a = '' if alpha is None else 'a'
     if img.dtype == np.float32:
-        return img, 16, 'gbrpf32le', image_header(path).get('sample') or 'float'
+        return img, 16, f'gbr{a}pf32le', image_header(path).get('sample') or 'float'
     if depth in (10, 12):
-        return img, depth, f'gbrp{depth}le', None
-    return img, depth, 'rgb24' if depth == 8 else 'rgb48le', None
+        return img, depth, f'gbr{a}p{depth}le', None
+    if depth == 8:
+        return img, depth, 'rgba' if a else 'rgb24', None
+    return img, depth, 'rgba64le' if a else 'rgb48le', None
 
 
 def _sequence_info(folder, names, numbers, fps, pattern=None):

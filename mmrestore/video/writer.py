@@ -1,5 +1,6 @@
-"""Encode RGB frames: encoder choice (same bit depth as the source, visually lossless),
-a general :class:`VideoWriter` and the restorer's :class:`SegmentWriter`."""
+"""Encode RGB frames (with their alpha planes where the pixel format has alpha):
+encoder choice (same bit depth as the source, visually lossless, alpha kept where the
+encoder can), a general :class:`VideoWriter` and the restorer's :class:`SegmentWriter`."""
 import io
 import os
 from dataclasses import dataclass, field
@@ -10,6 +11,7 @@ import numpy as np
 
 from mmrestore.errors import VideoIOError
 
+from .alpha import alpha_frame, alpha_twin, format_has_alpha
 from .colour import sws_matrix, sws_range
 
 # Encoders that take a constant rate factor, and their visually lossless default.
@@ -71,7 +73,10 @@ def choose_encoder(info, codec=None, crf=None, preset=None, output=None, pix_fmt
     sources and libx265 for deeper ones. The source pixel format is kept when the
     encoder supports it, else 4:2:0 of the source's depth; ProRes 4444/4444 XQ take
     4:4:4, DNxHR its profile's format (``dnxhd`` defaults to DNxHR HQ, HQX for deeper
-    sources). ``pix_fmt`` (``--pix-fmt``) must be one of the encoder's formats;
+    sources). A source with alpha gets the same format with alpha where the encoder
+    has one of that depth (yuva420p for ffv1/libvpx-vp9, yuva444p10le for ProRes
+    4444 or prores_ks without a profile, argb for qtrle); ``pix_fmt`` (``--pix-fmt``)
+    overrides it, and must be one of the encoder's formats;
     ``options`` (``--encoder-opt``) are passed to the encoder (named choices checked).
     Raises :class:`VideoIOError` for an unknown or non-video encoder, a crf, preset,
     pixel format or profile it does not take.
@@ -128,6 +133,8 @@ def choose_encoder(info, codec=None, crf=None, preset=None, output=None, pix_fmt
         raise VideoIOError(f'{codec} cannot encode {info.bit_depth}-bit video; '
                            'use libx265 or libx264')
     chosen = chosen or (formats[0] if formats else 'yuv420p')
+    if info.has_alpha and pix_fmt is None:
+        chosen = _with_alpha(chosen, formats, codec, profile) or chosen
     _check_profile(codec, profile, chosen)
     if codec in CRF_CODECS and crf is None:
         crf = CRF_CODECS[codec]
@@ -144,6 +151,24 @@ def choose_encoder(info, codec=None, crf=None, preset=None, output=None, pix_fmt
         options['threads'] = '1'
     options.update(user)
     return EncoderSettings(codec, chosen, crf, preset, options)
+
+
+def _depth(pix_fmt):
+    return max(c.bits for c in av.VideoFormat(pix_fmt).components)
+
+
+def _with_alpha(chosen, formats, codec, profile):
+    """The encoder's format that is ``chosen`` with alpha: its twin (yuv420p ->
+    yuva420p), else one of the same depth (rgb24 -> argb for qtrle, yuv422p10le ->
+    yuva444p10le for prores_ks); None where there is none, or the ProRes profile is
+    4:2:2 (alpha needs 4444)."""
+    if codec == 'prores_ks' and profile in PRORES_422:
+        return None
+    twin = alpha_twin(chosen)
+    if twin in formats:
+        return twin
+    depth = _depth(chosen)
+    return next((f for f in formats if format_has_alpha(f) and _depth(f) == depth), None)
 
 
 def _check_profile(codec, profile, pix_fmt):
@@ -164,11 +189,15 @@ def _check_profile(codec, profile, pix_fmt):
 
 
 def add_encoder_stream(container, encoder, fps, width, height, colour=None,
-                       max_b_frames=None):
-    """A video stream of ``container`` set up to encode as ``encoder`` (not yet open)."""
+                       max_b_frames=None, sample_aspect_ratio=None):
+    """A video stream of ``container`` set up to encode as ``encoder`` (not yet open),
+    with ``sample_aspect_ratio`` (Fraction, None: square) on its codec parameters (and
+    in the H.264/HEVC bitstream)."""
     stream = container.add_stream(encoder.codec, rate=fps)
     stream.width, stream.height, stream.pix_fmt = width, height, encoder.pix_fmt
     ctx = stream.codec_context
+    if sample_aspect_ratio:
+        ctx.sample_aspect_ratio = sample_aspect_ratio
     if max_b_frames is not None:
         ctx.max_b_frames = max_b_frames
     for key, value in (colour or {}).items():
@@ -223,16 +252,20 @@ class VideoWriter:
         atomic (bool): write through a partial file. Default: True.
         timecode (str, optional): timecode of the first frame (a QuickTime/MP4 timecode
             track, MXF/Matroska metadata).
+        sample_aspect_ratio (Fraction, optional): pixel aspect ratio of the stream
+            (see :func:`add_encoder_stream`). Default: square.
     """
 
     def __init__(self, path, fps, encoder=None, colour=None, size=None, time_base=None,
                  max_b_frames=None, audio_from=None, format=None, atomic=True,
-                 timecode=None):
+                 timecode=None, sample_aspect_ratio=None):
         self.path, self.fps = str(path), fps
         self.encoder = encoder or EncoderSettings('libx264', 'yuv420p', 16)
         self.colour, self.size, self.time_base = dict(colour or {}), size, time_base
         self.max_b_frames, self.audio_from, self.format = max_b_frames, audio_from, format
         self.timecode = timecode
+        self.sample_aspect_ratio = sample_aspect_ratio
+        self._alpha = format_has_alpha(self.encoder.pix_fmt)
         root, ext = os.path.splitext(self.path)
         self._target = f'{root}.partial{ext}' if atomic else self.path
         self.container = None
@@ -250,7 +283,8 @@ class VideoWriter:
         if self.timecode:
             self.container.metadata['timecode'] = self.timecode
         stream = add_encoder_stream(self.container, encoder, self.fps, width, height,
-                                    self.colour, self.max_b_frames)
+                                    self.colour, self.max_b_frames,
+                                    self.sample_aspect_ratio)
         self.stream = stream
         self._audio = None
         if self.audio_from:
@@ -260,15 +294,21 @@ class VideoWriter:
         self._matrix = sws_matrix(self.colour, height)
         self._range = sws_range(self.colour)
 
-    def write(self, rgb, pts=None):
+    def write(self, rgb, pts=None, alpha=None):
         """Encode one RGB frame ``(h, w, 3)`` ``uint8``/``uint16``; ``pts`` in
-        ``time_base`` (default: the frame's index)."""
+        ``time_base`` (default: the frame's index). ``alpha`` ``(h, w)`` (the frame's
+        dtype) is encoded when the pixel format has alpha (None: opaque), else
+        ignored."""
         if self.container is None:
             self._open(rgb.shape[1], rgb.shape[0])
-        fmt = 'rgb24' if rgb.dtype == np.uint8 else 'rgb48le'
-        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format=fmt)
-        frame = frame.reformat(format=self.encoder.pix_fmt, dst_colorspace=self._matrix,
-                               dst_color_range=self._range)
+        if self._alpha:
+            frame = alpha_frame(rgb, alpha, self.encoder.pix_fmt,
+                                dst_colorspace=self._matrix, dst_color_range=self._range)
+        else:
+            fmt = 'rgb24' if rgb.dtype == np.uint8 else 'rgb48le'
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format=fmt)
+            frame = frame.reformat(format=self.encoder.pix_fmt,
+                                   dst_colorspace=self._matrix, dst_color_range=self._range)
         frame.pts = self.frames if pts is None else pts
         if self.time_base is not None:
             frame.time_base = self.time_base
@@ -319,19 +359,22 @@ class VideoWriter:
             self.abort()
 
 
-def write_video(path, frames, fps=25, encoder=None, **kwargs):
-    """Encode RGB frames ``(t, h, w, 3)`` into ``path`` (atomically); returns ``path``.
+def write_video(path, frames, fps=25, encoder=None, alphas=None, **kwargs):
+    """Encode RGB frames ``(t, h, w, 3)`` (and ``alphas`` ``(t, h, w)``, for a pixel
+    format with alpha) into ``path`` (atomically); returns ``path``.
 
-    ``kwargs`` go to :class:`VideoWriter` (``colour``, ``time_base``, ``audio_from`` ...).
+    ``kwargs`` go to :class:`VideoWriter` (``colour``, ``time_base``, ``audio_from``,
+    ``sample_aspect_ratio`` ...).
     """
     with VideoWriter(path, fps, encoder, **kwargs) as writer:
-        for frame in frames:
-            writer.write(frame)
+        for i, frame in enumerate(frames):
+            writer.write(frame, alpha=None if alphas is None else alphas[i])
     return path
 
 
 class SegmentWriter(VideoWriter):
-    """Encode consecutive restored frames into one segment file (Matroska).
+    """Encode consecutive restored frames (and alpha planes) into one segment file
+    (Matroska), with the source's pixel aspect ratio.
 
     Segments hold one packet per frame in order (no B-frames), so
     :func:`~mmrestore.video.join.join_segments` can stream-copy them into the output
@@ -352,5 +395,5 @@ class SegmentWriter(VideoWriter):
     def __init__(self, path, info, encoder):
         super().__init__(path, info.fps, encoder, info.colour, (info.width, info.height),
                          max_b_frames=0, format=segment_format(encoder.codec),
-                         atomic=False)
+                         atomic=False, sample_aspect_ratio=info.sample_aspect_ratio)
         self.info = info
