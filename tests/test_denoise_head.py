@@ -74,6 +74,20 @@ def test_dct_shrinkage_tiles_equal_whole_and_any_size(wiener):
     torch.testing.assert_close(same, x[1], atol=1e-5, rtol=0)
 
 
+def test_auto_wiener_is_the_wiener_or_the_hard_pass():
+    g = torch.Generator().manual_seed(3)
+    x = [torch.rand(1, 3, 40, 48, generator=g) for _ in range(3)]
+    sigma = torch.full((1, 1, 40, 48), 0.05)
+    auto = DCTShrinkage(wiener='auto', wiener_threshold=2.4)
+    with torch.no_grad():
+        torch.testing.assert_close(auto(x, 1, sigma, coarseness=1.1),
+                                   DCTShrinkage(wiener=True, threshold=2.4)(x, 1, sigma))
+        torch.testing.assert_close(auto(x, 1, sigma, coarseness=3.),
+                                   DCTShrinkage()(x, 1, sigma))
+    with pytest.raises(ValueError):
+        DCTShrinkage(wiener='yes')
+
+
 def test_wiener_pass_beats_hard_thresholding():
     """The Wiener pass (threshold 2.4, the default model's) on a real frame with
     Gaussian noise std 5 / 20 / 40, alone and with two aligned neighbours: better than

@@ -71,3 +71,21 @@ def test_clean_frames_and_map(clean):
     # brighter pixels get the larger std of this increasing profile
     bright = NoiseProfile._brightness(clean)
     assert torch.corrcoef(torch.stack([bright.flatten(), nmap.flatten()]))[0, 1] > 0.95
+
+
+@pytest.mark.parametrize('sigma', [5, 25])
+def test_coarseness_tells_white_noise_from_grain(clean, sigma):
+    """White noise reads ~1, 2-px grain of the same std far above the default model's
+    white_below (1.5): its DCT shrinkage takes the Wiener pass only for the first."""
+    from mmrestore.models import DCTShrinkage
+    g = torch.Generator().manual_seed(sigma)
+    white = (clean + torch.randn(clean.shape, generator=g) * sigma / 255).clamp(0, 1)
+    spots = torch.randn(clean.shape[0], 3, clean.shape[2] // 2, clean.shape[3] // 2,
+                        generator=g)
+    grain = torch.nn.functional.interpolate(spots, size=clean.shape[-2:], mode='nearest')
+    grain = (clean + grain * sigma / 255).clamp(0, 1)
+    profile, shrinkage = NoiseProfile(), DCTShrinkage(wiener='auto')
+    c_white, c_grain = profile.coarseness(white), profile.coarseness(grain)
+    assert c_white < 1.3 and c_grain > 2.5, (c_white, c_grain)
+    assert shrinkage.uses_wiener(c_white) and not shrinkage.uses_wiener(c_grain)
+    assert not shrinkage.uses_wiener(None)  # unknown: hard thresholding only

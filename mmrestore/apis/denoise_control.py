@@ -24,8 +24,10 @@ def configure_denoising(model, frames, strength=1.):
 
     Returns:
         dict | None: ``sigma`` (noise std per brightness bin, 8-bit levels), ``level``
-        (brightness-weighted mean, 8-bit levels), ``frames`` (how many were used) and
-        ``strength``; None for a generator that is not noise-aware.
+        (brightness-weighted mean, 8-bit levels), ``frames`` (how many were used),
+        ``strength``, ``coarseness`` (:meth:`NoiseProfile.coarseness`), ``white``
+        (below the shrinkage's ``white_below``) and ``wiener`` (whether its Wiener pass
+        runs); None for a generator that is not noise-aware.
     """
     if not is_noise_aware(model):
         return None
@@ -34,15 +36,20 @@ def configure_denoising(model, frames, strength=1.):
                      for f in frames]).float() / scale
     profile = model.noise_profile
     sigma = profile.estimate(x)
-    model.set_noise_profile(sigma)
+    coarseness = profile.coarseness(x)
+    model.set_noise_profile(sigma, coarseness)
     model.strength = float(strength)
     return dict(sigma=[round(float(s) * 255, 2) for s in sigma],
                 level=round(profile.summary(sigma, x), 2), frames=len(frames),
-                strength=float(strength))
+                strength=float(strength), coarseness=round(coarseness, 2),
+                white=coarseness < model.shrinkage.white_below,
+                wiener=bool(model.shrinkage.uses_wiener(coarseness)))
 
 
 def describe_noise(noise):
     """Plan line text of :func:`configure_denoising`'s result."""
+    kind = 'fine (white)' if noise.get('white', True) else 'coarse (grain or compressed)'
     return (f'{noise["level"]:.1f} levels (8-bit std, estimated on {noise["frames"]} '
             f'frames; dark to bright {" ".join(f"{s:.1f}" for s in noise["sigma"])}), '
+            f'{kind}, coarseness {noise.get("coarseness", 1):.2f}, '
             f'strength {noise["strength"]:g}')

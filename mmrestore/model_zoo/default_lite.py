@@ -10,7 +10,9 @@ thesis_generator = dict(
 
 # The default model: that generator at half width and a fifth of the depth, with a
 # full-resolution LQ-aware upsampler head, SPyNet on 1/8 frames and the blind temporal
-# denoise head (5-frame DCT shrinkage).
+# denoise head (5-frame DCT shrinkage). The shrinkage's Wiener pass for white noise
+# (threshold 2.4 before it) was added after training: no learned weights, chosen on the
+# clips' training parts (docs/default_model.md, "The Wiener pass").
 model = dict(
     thesis_generator,
     mid_channels=32,
@@ -19,4 +21,5 @@ model = dict(
     hr_channels=16,
     hr_lq_input=True,
     flow_downscale=2,
-    denoise_head=dict(channels=32, num_blocks=4, radius=2))
+    denoise_head=dict(channels=32, num_blocks=4, radius=2,
+                      shrinkage=dict(wiener='auto', wiener_threshold=2.4)))

@@ -40,7 +40,10 @@ class DCTShrinkage(nn.Module):
     rebuilt from the thresholded coefficients (the pilot), and the noisy coefficients are
     scaled by the empirical Wiener gain ``P^2 / (P^2 + s^2)`` of the pilot's ``P``;
     patches are averaged with the weights ``1 / (s^2 * sum(gain^2))``. About twice
-    the work.
+    the work. It gains on white noise and loses on spatially correlated noise (grain,
+    compression), whose pilot keeps noise as detail: ``wiener='auto'`` runs it only
+    where the caller says the noise is white (``coarseness`` below ``white_below``,
+    :meth:`NoiseProfile.coarseness`), with the pilot's threshold ``wiener_threshold``.
 
     Large frames are processed in tiles (``tile`` pixels plus a ``p`` halo, ``2 p`` with
     ``wiener``), so memory stays bounded (about ``28 * p * p * tile * tile`` bytes per
@@ -51,22 +54,37 @@ class DCTShrinkage(nn.Module):
         threshold (float): Hard threshold in noise stds. Default: 2.7 (BM3D's).
         stride (int): Step between patches: 1 (every patch), 2 (4x less work). Default: 2.
         tile (int): Tile side in pixels (a multiple of ``stride``). Default: 256.
-        wiener (bool): Add the empirical Wiener pass. Default: False.
+        wiener (bool | str): Add the empirical Wiener pass: True, False or ``'auto'``
+            (for white noise only). Default: False.
+        wiener_threshold (float, optional): The hard threshold of the pilot when the
+            Wiener pass runs. Default: None (``threshold``).
+        white_below (float): ``'auto'``: the coarseness under which noise is white.
+            Default: 1.5 (the gap measured between white and correlated noise).
     """
 
-    def __init__(self, patch=8, threshold=2.7, stride=2, tile=256, wiener=False):
+    def __init__(self, patch=8, threshold=2.7, stride=2, tile=256, wiener=False,
+                 wiener_threshold=None, white_below=1.5):
         super().__init__()
         if patch % stride or tile % stride:
             raise ValueError(f'patch {patch} and tile {tile} must be multiples of the '
                              f'stride {stride}')
         self.patch, self.threshold, self.stride, self.tile = patch, threshold, stride, tile
-        self.wiener = wiener
+        if wiener not in (True, False, 'auto'):
+            raise ValueError(f"wiener must be True, False or 'auto', not {wiener!r}")
+        self.wiener, self.white_below = wiener, white_below
+        self.wiener_threshold = threshold if wiener_threshold is None else wiener_threshold
         d = dct_matrix(patch)
         basis = torch.einsum('ai,bj->abij', d, d).reshape(patch * patch, 1, patch, patch)
         self.register_buffer('basis', basis, persistent=False)
         self.register_buffer('opp', _OPP, persistent=False)
 
-    def forward(self, frames, centre, sigma):
+    def uses_wiener(self, coarseness=None):
+        """Whether the Wiener pass runs for noise of this ``coarseness``."""
+        if self.wiener == 'auto':
+            return coarseness is not None and coarseness < self.white_below
+        return bool(self.wiener)
+
+    def forward(self, frames, centre, sigma, coarseness=None):
         """Denoise ``frames[centre]``.
 
         Args:
@@ -75,25 +93,27 @@ class DCTShrinkage(nn.Module):
                 independent looks and must not be passed).
             centre (int): index of the frame to denoise.
             sigma (Tensor): ``(n, 1, H, W)`` noise std.
+            coarseness (float, optional): of the noise (``wiener='auto'``).
 
         Returns:
             Tensor: ``(n, 3, H, W)``.
         """
+        wiener = self.uses_wiener(coarseness)
         h, w = frames[0].shape[-2:]
-        t, m = self.tile, self.patch * (2 if self.wiener else 1)  # halo: what a pixel sees
+        t, m = self.tile, self.patch * (2 if wiener else 1)  # halo: what a pixel sees
         if h <= t + 2 * m and w <= t + 2 * m:
-            return self._denoise(torch.stack(frames), centre, sigma)
+            return self._denoise(torch.stack(frames), centre, sigma, wiener)
         out = torch.empty_like(frames[centre])
         for y in range(0, h, t):
             for x in range(0, w, t):
                 ya, xa = max(0, y - m), max(0, x - m)
                 yb, xb = min(h, y + t + m), min(w, x + t + m)
                 part = self._denoise(torch.stack([f[..., ya:yb, xa:xb] for f in frames]),
-                                     centre, sigma[..., ya:yb, xa:xb])
+                                     centre, sigma[..., ya:yb, xa:xb], wiener)
                 out[..., y:y + t, x:x + t] = part[..., y - ya:y - ya + t, x - xa:x - xa + t]
         return out
 
-    def _denoise(self, frames, centre, sigma):
+    def _denoise(self, frames, centre, sigma, wiener):
         t, n, c, h, w = frames.shape
         p, m, st = self.patch, self.patch - self.stride, self.stride
         # pad so that every pixel is covered by (p / stride)^2 patches
@@ -110,9 +130,9 @@ class DCTShrinkage(nn.Module):
         # noise std of each patch (its mean over the patch), the same in every channel
         sig = F.avg_pool2d(F.pad(sigma, pad, mode=mode), p, st)
         sig = sig.repeat_interleave(c, 0).unsqueeze(0)  # (1, n c, 1, h', w')
-        keep = coef.abs() > self.threshold * sig
+        keep = coef.abs() > (self.wiener_threshold if wiener else self.threshold) * sig
         keep[0, :, 0] = True  # the patch mean over time
-        if self.wiener:
+        if wiener:
             # the pilot: every frame of the stack from its thresholded coefficients
             hard = coef * keep
             weight = 1 / keep.sum(dim=(0, 2), keepdim=True).clamp(min=1).float()[0]

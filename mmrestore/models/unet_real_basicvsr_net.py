@@ -135,6 +135,7 @@ class UNetRealBasicVSRNet(BaseModule, StreamingGenerator):
         self.shrinkage = None if denoise_head is None else DCTShrinkage(**shrinkage)
         self.noise_profile = NoiseProfile()
         self.noise_sigma = None  # the clip's profile, else estimated per call
+        self.noise_coarseness = None
         self.strength = 1.
         if is_fix_cleaning:
             self.cleaning.requires_grad_(False)
@@ -281,10 +282,12 @@ class UNetRealBasicVSRNet(BaseModule, StreamingGenerator):
                                             'upsample2', 'conv_hr', 'conv_last')]
         return [(name, self.get_submodule(name)) for name in names]
 
-    def set_noise_profile(self, sigma):
+    def set_noise_profile(self, sigma, coarseness=None):
         """Use the clip profile ``sigma`` ``(num_bins,)`` (:meth:`NoiseProfile.estimate`)
-        for every call, instead of estimating one per call; ``None`` goes back."""
+        and its ``coarseness`` (:meth:`NoiseProfile.coarseness`) for every call, instead
+        of estimating them per call; ``None`` goes back."""
         self.noise_sigma = None if sigma is None else torch.as_tensor(sigma).float()
+        self.noise_coarseness = None if sigma is None else coarseness
 
     def refine(self, outputs, padded, lqs, flows):
         """Run the denoise head on every frame (``denoise_head``).
@@ -309,8 +312,15 @@ class UNetRealBasicVSRNet(BaseModule, StreamingGenerator):
         with torch.no_grad():
             if self.noise_sigma is not None:
                 sigmas = [self.noise_sigma.to(lqs)] * n
+                coarse = [self.noise_coarseness] * n
             else:
                 sigmas = [self.noise_profile.estimate(clip) for clip in lqs.detach()]
+                coarse = [self.noise_profile.coarseness(clip) if self.shrinkage.wiener ==
+                          'auto' else None for clip in lqs.detach()]
+        # clips of a batch whose noise takes different shrinkage passes run apart
+        groups = {}
+        for b, value in enumerate(coarse):
+            groups.setdefault(self.shrinkage.uses_wiener(value), []).append(b)
         refined = []
         for i in range(t):
             base, lq = outputs[:, i], padded[:, i]
@@ -323,8 +333,11 @@ class UNetRealBasicVSRNet(BaseModule, StreamingGenerator):
                                                  sigmas[b])
                     for b in range(n)]) * max(strength, 1.)
                 offsets = sorted(aligned)
-                pilot = self.shrinkage([aligned[o] for o in offsets], offsets.index(0),
-                                       sigma)
+                pilot = torch.empty_like(lq)
+                for idx in groups.values():
+                    pilot[idx] = self.shrinkage([aligned[o][idx] for o in offsets],
+                                                offsets.index(0), sigma[idx],
+                                                coarse[idx[0]])
             out = self.denoise_head(base, pilot, lq, prev, nxt, sigma)
             if strength < 1:
                 out = lq + strength * (out - lq)
