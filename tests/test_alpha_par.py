@@ -267,11 +267,11 @@ def test_alpha_stays_with_its_frame_through_segments_resume_and_range(cli, tmp_p
         np.testing.assert_array_equal(got[k], alphas[2 + k], err_msg=f'video frame {k}')
 
 
-def test_rotation_is_read_and_said_dropped(tmp_path, frames):
-    """FFmpeg 7 reads a display matrix as side data (no 'rotate' tag any more): a
-    phone clip's rotation is found, and said dropped (PyAV 13 cannot write it)."""
+def _phone_clip(path, frames):
+    """A 3-frame H.264 .mp4 whose video track header holds a -90 degree display matrix
+    (as a phone writes portrait video), made by patching the track header."""
     import struct
-    path = video.write_video(tmp_path / 'phone.mp4', frames[0][:3], 25,
+    path = video.write_video(path, frames[0][:3], 25,
                              video.EncoderSettings('libx264', 'yuv420p', 16))
     data = bytearray(path.read_bytes())
     tkhd = data.find(b'tkhd') - 4  # version 0 box: matrix 40 bytes after its header
@@ -280,7 +280,37 @@ def test_rotation_is_read_and_said_dropped(tmp_path, frames):
     assert struct.unpack('>9i', data[matrix:matrix + 36])[0] == 65536  # identity
     data[matrix:matrix + 36] = struct.pack('>9i', 0, 65536, 0, -65536, 0, 0, 0, 0, 1 << 30)
     path.write_bytes(bytes(data))
+    return path
+
+
+def test_rotation_is_read_kept_in_quicktime_and_said_dropped_elsewhere(tmp_path, frames):
+    """FFmpeg 7 reads a display matrix as side data (no 'rotate' tag any more): a
+    phone clip's rotation is found; a .mp4/.mov OUTPUT keeps it (the matrix copied into
+    its track header), other containers say it is dropped."""
+    path = _phone_clip(tmp_path / 'phone.mp4', frames)
     info = video.probe_source(path)
-    settings = video.choose_encoder(info, output=str(tmp_path / 'o.mp4'))
-    dropped = video.dropped_properties(info, settings, str(tmp_path / 'o.mp4'))
+    assert info.display_matrix is not None
+    for out in ('o.mp4', 'o.mov'):
+        settings = video.choose_encoder(info, output=str(tmp_path / out))
+        assert video.dropped_properties(info, settings, str(tmp_path / out)) == []
+        assert 'rotation kept' in video.kept_properties(info, settings, str(tmp_path / out))
+    settings = video.choose_encoder(info, output=str(tmp_path / 'o.mkv'))
+    dropped = video.dropped_properties(info, settings, str(tmp_path / 'o.mkv'))
     assert len(dropped) == 1 and dropped[0].startswith('rotation -90 degrees'), dropped
+
+
+def test_restored_phone_clip_keeps_its_rotation(tmp_path, frames, cli, capsys):
+    """End to end: the restored .mp4 and .mov carry the source's display matrix, and
+    FFmpeg reads the same -90 degrees back from them."""
+    path = _phone_clip(tmp_path / 'phone.mp4', frames)
+    source = video.probe_source(path).display_matrix
+    for name in ('restored.mp4', 'restored.mov'):
+        out = tmp_path / name
+        assert cli.main([str(path), str(out), *TINY]) == 0, capsys.readouterr().err
+        assert 'rotation kept' in capsys.readouterr().out
+        info = video.probe_source(out)
+        assert info.display_matrix == source and info.num_frames == 3
+        # FFmpeg's own reading of the output's rotation (said dropped for an .mkv)
+        settings = video.choose_encoder(info, output=str(tmp_path / 'x.mkv'))
+        dropped = video.dropped_properties(info, settings, str(tmp_path / 'x.mkv'))
+        assert [d for d in dropped if d.startswith('rotation -90 degrees')], dropped

@@ -7,9 +7,10 @@ the plan so nothing is lost without a word.
   codec ('pasp', from the codec parameters) and H.264/HEVC in their bitstream (VUI, any
   container). Matroska/WebM, AVI and NUT take it from the stream itself, whose field
   PyAV 13 cannot set; image files are written with square pixels.
-- Rotation is dropped: FFmpeg 7 writes a display matrix from the stream's side data
-  only (the 'rotate' tag is no longer read by its muxers), and PyAV 13 cannot set a
-  stream's side data.
+- Rotation is kept from a QuickTime/MP4 source into a QuickTime/MP4 OUTPUT: the
+  track header's display matrix is copied after the join (:mod:`.rotation`), since
+  FFmpeg 7 writes one from a stream's side data only (the 'rotate' tag is no longer read
+  by its muxers) and PyAV 13 cannot set side data. Other containers drop it.
 - Interlacing is dropped: PyAV 13 cannot set a frame's interlaced/top-field-first
   flags nor a stream's field order, and libx264 takes the field order from each frame
   (with ``flags=+ildct+ilme`` its output would be bottom field first whatever the
@@ -45,9 +46,18 @@ def keeps_sample_aspect(info, settings, output):
     return ext in SAR_CONTAINERS or settings.codec in SAR_BITSTREAM
 
 
+def keeps_rotation(info, settings, output):
+    """Whether the output keeps the display matrix (rotation) of ``info``."""
+    from .join import QUICKTIME_EXTS
+    return (info.display_matrix is not None and not isinstance(settings, ImageSettings)
+            and osp.splitext(str(output))[1].lower() in QUICKTIME_EXTS)
+
+
 def kept_properties(info, settings, output):
     """What beyond RGB the output keeps, as short phrases (for the plan)."""
     kept = ['alpha kept'] if keeps_alpha(info, settings) else []
+    if keeps_rotation(info, settings, output):
+        kept.append('rotation kept')
     if keeps_sample_aspect(info, settings, output):
         sar = info.sample_aspect_ratio
         kept.append(f'pixel aspect ratio {sar.numerator}:{sar.denominator} kept')
@@ -84,9 +94,11 @@ def dropped_properties(info, settings, output):
             rotate = stream.side_data.get('DISPLAYMATRIX')
             if rotate is None:
                 rotate = (stream.metadata or {}).get('rotate')
-            if rotate not in (None, '0') and float(rotate) % 360:
+            if (rotate not in (None, '0') and float(rotate) % 360
+                    and not keeps_rotation(info, settings, output)):
                 dropped.append(f'rotation {float(rotate):g} degrees (display metadata: '
-                               'PyAV 13 cannot write it; rotate in your editor)')
+                               'kept only from .mov/.mp4 into .mov/.mp4; rotate in your '
+                               'editor)')
             frame = next(container.decode(stream), None)
             if frame is not None and frame.interlaced_frame:
                 dropped.append('interlacing (fields are restored as progressive frames; '

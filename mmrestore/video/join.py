@@ -9,6 +9,7 @@ import numpy as np
 
 from mmrestore.errors import VideoIOError
 
+from .rotation import write_display_matrix
 
 QUICKTIME_EXTS = ('.mp4', '.mov', '.m4v')
 
@@ -46,13 +47,18 @@ def join_segments(segments, output, info, copy_audio=True, encoder=None, audio_t
         int: number of video frames written.
     """
     ext = osp.splitext(output)[1].lower()
+    frames = None
     if info.timecode and encoder is not None and ext in QUICKTIME_EXTS:
         try:
-            return _join(segments, output, info, copy_audio, encoder, audio_tail)
+            frames = _join(segments, output, info, copy_audio, encoder, audio_tail)
         except _NotTheSameEncoder:
             if osp.exists(output):
                 os.remove(output)
-    return _join(segments, output, info, copy_audio, None, audio_tail)
+    if frames is None:
+        frames = _join(segments, output, info, copy_audio, None, audio_tail)
+    if info.display_matrix is not None and ext in QUICKTIME_EXTS:
+        write_display_matrix(output, info.display_matrix)  # the source's rotation
+    return frames
 
 
 def _video_stream(out, segment, info, encoder):

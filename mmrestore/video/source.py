@@ -17,6 +17,7 @@ from mmrestore.errors import VideoIOError
 from .alpha import format_has_alpha
 from .formats import IMAGE_EXTS
 from .images import image_header, list_images, load_image_alpha
+from .rotation import read_display_matrix
 from .sequence import find_frames, folder_numbers, is_pattern
 from .timecode import (is_timecode, offset_timecode, standard_rate, timecode_distance,
                        timecode_to_frames)
@@ -62,6 +63,8 @@ class SourceInfo:
             for streams without timestamps or whose clock restarts; image sequences).
         sample_aspect_ratio (Fraction, optional): a video's pixel aspect ratio when
             not square (e.g. 64/45 for 16:9 PAL SD), else None.
+        display_matrix (bytes, optional): a QuickTime/MP4 video track's display matrix
+            (rotation) when not the identity (:mod:`.rotation`), else None.
     """
     path: str
     num_frames: int
@@ -85,6 +88,7 @@ class SourceInfo:
     source_frames: int = 0
     pts_shift: int = 0
     sample_aspect_ratio: Fraction = None
+    display_matrix: bytes = None
 
     @property
     def is_folder(self):
@@ -188,7 +192,9 @@ def probe_source(path, folder_fps=None):
                           Fraction(time_base), pts, fmt.name, colour,
                           len(container.streams.audio), other_streams=others,
                           stream_timed=stream_timed, timecode=timecode,
-                          sample_aspect_ratio=sar)
+                          sample_aspect_ratio=sar, display_matrix=(
+                              read_display_matrix(path) if 'mov' in
+                              container.format.name.split(',') else None))
 
 
 # Formats made by splicing streams (broadcast, camera files joined as bytes), where the
