@@ -239,6 +239,21 @@ def test_mmagic_inferencer(ckpts, cfg_file):
                          model_ckpt=paths['wrong'], device='cpu')
 
 
+@pytest.mark.filterwarnings('ignore::UserWarning')
+def test_mmagic_inferencer_without_weights_is_refused(cfg_file):
+    """MMagic's video-restoration inferencer with our config and no checkpoint would
+    run the random initialisation silently: refused, unless random init is asked for."""
+    from mmagic.apis.inferencers.video_restoration_inferencer import \
+        VideoRestorationInferencer
+
+    from mmrestore.utils import allow_partial_weights
+    with pytest.raises(WeightsMismatchError, match='no model_ckpt'):
+        VideoRestorationInferencer(config=cfg_file, ckpt=None, device='cpu')
+    with allow_partial_weights():
+        inferencer = VideoRestorationInferencer(config=cfg_file, ckpt=None, device='cpu')
+    assert type(inferencer.model.generator).__name__ == 'UNetRealBasicVSRNet'
+
+
 def tools_test(cfg_file, *args, tmp_path):
     out = tmp_path / 'metrics.json'
     proc = subprocess.run(

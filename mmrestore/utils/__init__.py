@@ -5,6 +5,7 @@ import importlib
 _NAMES = {
     'allow_partial_weights': 'checkpoint', 'load_checkpoint_file': 'checkpoint',
     'patch_mmengine_strict_loading': 'checkpoint', 'patch_mmengine_torch_load': 'checkpoint',
+    'patch_mmagic_inferencer': 'checkpoint',
     'silence_third_party_warnings': 'quiet', 'quiet_console': 'quiet',
 }
 __all__ = list(_NAMES)

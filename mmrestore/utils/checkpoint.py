@@ -16,10 +16,17 @@ modules, its ``_load_checkpoint_to_model`` maps the checkpoint onto the model
 (:func:`mmrestore.models.weights.fit_state_dict`: bare, runner or EMA checkpoint, editor
 or generator) and raises ``WeightsMismatchError`` when the generator is not filled,
 unless inside :func:`allow_partial_weights`. Other models load as before.
+
+No weights at all: ``MMagicInferencer`` with our config and no ``model_ckpt`` would run
+the random initialisation without a word; it is refused the same way
+(:func:`patch_mmagic_inferencer`), unless inside :func:`allow_partial_weights`.
 """
 import contextlib
 import functools
+import importlib.abc
+import importlib.util
 import logging
+import sys
 
 import torch
 
@@ -111,3 +118,61 @@ def patch_mmengine_strict_loading() -> None:
     for mod in (ckpt_mod, runner_mod):  # runner.py imported the function by name
         if not getattr(mod._load_checkpoint_to_model, 'mmrestore_strict', False):
             mod._load_checkpoint_to_model = _strict_to_model(mod._load_checkpoint_to_model)
+
+
+INFERENCER_MODULE = 'mmagic.apis.inferencers.base_mmagic_inferencer'
+
+
+def _refuse_random_init(init_model):
+
+    @functools.wraps(init_model)
+    def wrapper(self, cfg, ckpt, device):
+        model = init_model(self, cfg, ckpt, device)
+        if not ckpt and _is_ours(model) and _partial[0] == 0:
+            from mmrestore.models.weights import WeightsMismatchError
+            raise WeightsMismatchError(
+                'no model_ckpt for this mmrestore model: MMagicInferencer would run '
+                'random weights; pass model_ckpt=..., or build it inside '
+                'mmrestore.utils.allow_partial_weights() to run an untrained model')
+        return model
+
+    wrapper.mmrestore_strict = True
+    return wrapper
+
+
+def _patch_inferencer_module(mod):
+    cls = mod.BaseMMagicInferencer
+    if not getattr(cls._init_model, 'mmrestore_strict', False):
+        cls._init_model = _refuse_random_init(cls._init_model)
+
+
+class _PatchOnImport(importlib.abc.MetaPathFinder):
+    """Patches MMagic's inferencer base when (and only if) it is imported: importing it
+    here would cost every training start a second."""
+
+    def find_spec(self, name, path, target=None):
+        if name != INFERENCER_MODULE:
+            return None
+        sys.meta_path.remove(self)
+        try:
+            spec = importlib.util.find_spec(name)
+        finally:
+            sys.meta_path.insert(0, self)
+        if spec is None or spec.loader is None:
+            return spec
+        exec_module = spec.loader.exec_module
+
+        def exec_and_patch(module):
+            exec_module(module)
+            _patch_inferencer_module(module)
+
+        spec.loader.exec_module = exec_and_patch
+        return spec
+
+
+def patch_mmagic_inferencer() -> None:
+    """Idempotently make ``MMagicInferencer`` refuse to run our models without weights."""
+    if INFERENCER_MODULE in sys.modules:
+        _patch_inferencer_module(sys.modules[INFERENCER_MODULE])
+    elif not any(isinstance(f, _PatchOnImport) for f in sys.meta_path):
+        sys.meta_path.insert(0, _PatchOnImport())
