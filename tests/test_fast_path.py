@@ -127,15 +127,22 @@ def test_bf16_autocast_within_tolerance(bikes):
 
 def test_background_io_same_video(tmp_path):
     """Decode-ahead and encode-behind threads: the very same restored video (and the
-    decoder is stopped cleanly); 3 segments, passes of 8 frames."""
+    decoder is stopped cleanly); 3 segments, passes of 8 frames.
+
+    Lossless FFV1 segments: libx264 (one thread) was measured to encode some segments
+    differently in about 2 of 5 runs of this test after other test files in the same
+    process, although the RGB frames and the YUV planes handed to it were identical
+    (md5 of each, logged in both runs): an encoder-level difference (issue 17), not one
+    of the frames this pipeline restores, which is what this test checks."""
     src = tmp_path / 'bunny.mp4'
     make_clip(src, 'bigbuckbunny.mp4', frames=20, size=(64, 112))
     opts = {k: int(v) for k, v in (item.split('=') for item in TINY_UNET)}
     outs = []
     for background in (False, True):
-        out = tmp_path / f'out_{background}.mp4'
+        out = tmp_path / f'out_{background}.mkv'
         settings = RestoreSettings(cfg_options=opts, device='cpu', max_seq_len=8,
-                                   chunk_frames=10, overlap=2, background_io=background)
+                                   chunk_frames=10, overlap=2, background_io=background,
+                                   codec='ffv1')
         summary = restore_video(str(src), str(out), settings, progress=False)
         assert summary['frames'] == 20
         outs.append(decode(out))
