@@ -333,11 +333,15 @@ class UNetRealBasicVSRNet(BaseModule, StreamingGenerator):
                                                  sigmas[b])
                     for b in range(n)]) * max(strength, 1.)
                 offsets = sorted(aligned)
-                pilot = torch.empty_like(lq)
-                for idx in groups.values():
-                    pilot[idx] = self.shrinkage([aligned[o][idx] for o in offsets],
-                                                offsets.index(0), sigma[idx],
-                                                coarse[idx[0]])
+                stack = [aligned[o] for o in offsets]
+                if len(groups) == 1:  # inference (n = 1), and most training batches
+                    pilot = self.shrinkage(stack, offsets.index(0), sigma, coarse[0])
+                else:
+                    pilot = torch.empty_like(lq)
+                    for idx in groups.values():
+                        pilot[idx] = self.shrinkage([f[idx] for f in stack],
+                                                    offsets.index(0), sigma[idx],
+                                                    coarse[idx[0]])
             out = self.denoise_head(base, pilot, lq, prev, nxt, sigma)
             if strength < 1:
                 out = lq + strength * (out - lq)

@@ -23,9 +23,9 @@ import av
 from mmrestore.errors import VideoIOError
 
 from .alpha import alpha_twin, format_has_alpha
+from .formats import QUICKTIME_EXTS
 from .images import ImageSettings
 
-SAR_CONTAINERS = ('.mp4', '.mov', '.m4v')
 SAR_BITSTREAM = ('libx264', 'libx265')
 ALPHA_HINT = ('write a PNG, TIFF, DPX or EXR sequence, or a .mov with --codec prores_ks '
               '--encoder-opt profile=4444 (also --codec qtrle), or a .mkv with '
@@ -43,12 +43,11 @@ def keeps_sample_aspect(info, settings, output):
     if not info.sample_aspect_ratio or isinstance(settings, ImageSettings):
         return False
     ext = osp.splitext(str(output))[1].lower()
-    return ext in SAR_CONTAINERS or settings.codec in SAR_BITSTREAM
+    return ext in QUICKTIME_EXTS or settings.codec in SAR_BITSTREAM
 
 
 def keeps_rotation(info, settings, output):
     """Whether the output keeps the display matrix (rotation) of ``info``."""
-    from .join import QUICKTIME_EXTS
     return (info.display_matrix is not None and not isinstance(settings, ImageSettings)
             and osp.splitext(str(output))[1].lower() in QUICKTIME_EXTS)
 

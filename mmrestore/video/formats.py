@@ -15,6 +15,8 @@ IMAGE_FORMAT_OF_EXT = {'.png': 'png', '.tif': 'tiff', '.tiff': 'tiff', '.dpx': '
 VIDEO_EXTS = ('.mp4', '.mov', '.mkv', '.m4v', '.avi', '.webm', '.ts', '.nut', '.mxf',
               '.mts', '.m2ts', '.mpg', '.mpeg', '.wmv', '.flv')
 OUTPUT_VIDEO_EXTS = VIDEO_EXTS[:8]
+# QuickTime/MP4 muxers: a track timescale, a timecode track, 'pasp', a display matrix
+QUICKTIME_EXTS = ('.mp4', '.mov', '.m4v')
 
 
 def natural_key(name):

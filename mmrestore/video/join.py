@@ -9,9 +9,8 @@ import numpy as np
 
 from mmrestore.errors import VideoIOError
 
+from .formats import QUICKTIME_EXTS
 from .rotation import write_display_matrix
-
-QUICKTIME_EXTS = ('.mp4', '.mov', '.m4v')
 
 
 class _NotTheSameEncoder(Exception):

@@ -13,6 +13,7 @@ from mmrestore.errors import VideoIOError
 
 from .alpha import alpha_frame, alpha_twin, format_has_alpha
 from .colour import sws_matrix, sws_range
+from .formats import QUICKTIME_EXTS
 
 # Encoders that take a constant rate factor, and their visually lossless default.
 CRF_CODECS = {'libx264': 16, 'libx265': 16, 'libvpx-vp9': 20, 'libaom-av1': 20}
@@ -277,7 +278,7 @@ class VideoWriter:
         options = {}
         tb = self.time_base
         if tb is not None and tb.numerator == 1 and self.path.lower().endswith(
-                ('.mp4', '.mov', '.m4v')):
+                QUICKTIME_EXTS):
             options['video_track_timescale'] = str(tb.denominator)
         self.container = av.open(self._target, 'w', format=self.format, options=options)
         if self.timecode:
